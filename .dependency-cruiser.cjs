@@ -1,0 +1,37 @@
+// Dependencies point one way: edges → services → infrastructure → contract. See README "Architecture".
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'contract-is-pure',
+      severity: 'error',
+      from: { path: '^src/contract' },
+      to: { path: '^src/(?!contract|errors)' },
+    },
+    {
+      name: 'simulator-depends-on-contract-only',
+      severity: 'error',
+      from: { path: '^src/simulator' },
+      to: { path: '^src/(?!simulator|contract|errors)' },
+    },
+    {
+      name: 'only-cli-imports-simulator',
+      severity: 'error',
+      from: { path: '^src/(?!cli|simulator)' },
+      to: { path: '^src/simulator' },
+    },
+    { name: 'worker-not-webhook', severity: 'error', from: { path: '^src/worker' }, to: { path: '^src/webhook' } },
+    { name: 'webhook-not-worker', severity: 'error', from: { path: '^src/webhook' }, to: { path: '^src/worker' } },
+    {
+      name: 'infrastructure-not-services',
+      severity: 'error',
+      from: { path: '^src/(tasks|storage|provider|config)' },
+      to: { path: '^src/(producer|worker|webhook|events|dashboard|cli)' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,35 @@
+// Per-test isolation: a unique queue prefix and bucket, and a Config pointing at the run's services.
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { type Config, loadConfig } from '../../src/config/load-config.js';
+
+export function uniqueId(tag = 't'): string {
+  return `${tag}${randomBytes(4).toString('hex')}`;
+}
+
+export function testRedisUrl(): string {
+  return inject('redisUrl');
+}
+
+export function testS3Endpoint(): string {
+  return inject('s3Endpoint');
+}
+
+/** A Config for one test: own prefix and bucket on the run's Redis and S3 server. */
+export function testConfig(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Config {
+  const id = uniqueId();
+  return loadConfig(
+    {
+      REDIS_URL: testRedisUrl(),
+      QUEUE_PREFIX: `kr-${id}`,
+      S3_ENDPOINT: testS3Endpoint(),
+      S3_BUCKET: `b-${id}`,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      WEBHOOK_SECRET: `secret-${id}-0123456789`,
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    overrides,
+  );
+}

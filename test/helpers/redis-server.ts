@@ -1,0 +1,97 @@
+// Starts a private redis-server on a free loopback port, so no test depends on leftover state.
+// Fails loudly (never skips) when the binary is missing: install it with `apt-get install -y redis-server`.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  dir: string;
+  stop(): Promise<void>;
+  /** SIGKILL the server and start it again on the same port and dir (AOF reload when enabled). */
+  restart(opts?: { downMs?: number }): Promise<void>;
+}
+
+export async function startRedis(
+  opts: { aof?: boolean; port?: number; extraArgs?: string[] } = {},
+): Promise<PrivateRedis> {
+  const which = spawnSync('sh', ['-c', 'command -v redis-server']);
+  if (which.status !== 0) {
+    throw new Error('redis-server not found on PATH: install it (apt-get install -y redis-server)');
+  }
+  const port = opts.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'kr-redis-'));
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    opts.aof ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--protected-mode',
+    'no',
+    ...(opts.extraArgs ?? []),
+  ];
+  let proc: ChildProcess = await launch(args, port);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    async stop() {
+      await kill(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async restart({ downMs = 0 } = {}) {
+      await kill(proc, 'SIGKILL');
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
+      proc = await launch(args, port);
+    },
+  };
+}
+
+async function launch(args: string[], port: number): Promise<ChildProcess> {
+  const proc = spawn('redis-server', args, { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const c = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    c.on('error', () => {});
+    try {
+      await c.connect();
+      // AOF replay: PING answers LOADING until the data is back.
+      if ((await c.ping()) === 'PONG') {
+        c.disconnect();
+        return proc;
+      }
+    } catch {
+      /* not up yet */
+    }
+    c.disconnect();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`redis-server did not start on port ${port}`);
+}
+
+function kill(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill(signal);
+  });
+}
