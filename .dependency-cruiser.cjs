@@ -25,7 +25,7 @@ module.exports = {
     {
       name: 'infrastructure-not-services',
       severity: 'error',
-      from: { path: '^src/(tasks|storage|provider|config)' },
+      from: { path: '^src/(tasks|storage|provider|config|outputs|tokens)' },
       to: { path: '^src/(producer|worker|webhook|events|dashboard|cli)' },
     },
   ],

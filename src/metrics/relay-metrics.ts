@@ -1,0 +1,72 @@
+// Prometheus metrics (prom-client) for every role, on one registry per process. Roles record into it;
+// `/metrics` serves it. Queue depths are collected at scrape time from BullMQ.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export class RelayMetrics {
+  readonly registry = new Registry();
+  readonly submitLatency = new Histogram({
+    name: 'kr_submit_latency_seconds',
+    help: 'Time of one provider submit call',
+    buckets: LATENCY_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly providerLatency = new Histogram({
+    name: 'kr_provider_latency_seconds',
+    help: 'From accepted submit to all outputs stored',
+    buckets: LATENCY_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly webhookAckLatency = new Histogram({
+    name: 'kr_webhook_ack_latency_seconds',
+    help: 'Time to answer a provider webhook',
+    buckets: LATENCY_BUCKETS_S,
+    registers: [this.registry],
+  });
+  readonly webhooks = new Counter({
+    name: 'kr_webhooks_total',
+    help: 'Provider webhook calls by outcome (new, duplicate, late, error, rejected)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly recoveredByPolling = new Counter({
+    name: 'kr_results_recovered_by_polling_total',
+    help: 'Result items found by getResponse that no webhook had delivered',
+    registers: [this.registry],
+  });
+  readonly submitErrors = new Counter({
+    name: 'kr_submit_errors_total',
+    help: 'Provider submit failures by category',
+    labelNames: ['category'],
+    registers: [this.registry],
+  });
+  readonly outputsStored = new Counter({
+    name: 'kr_outputs_stored_total',
+    help: 'Outputs stored in S3',
+    registers: [this.registry],
+  });
+  readonly storageErrors = new Counter({
+    name: 'kr_storage_errors_total',
+    help: 'Failed attempts to fetch or store an output, by code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly tasksFinished = new Counter({
+    name: 'kr_tasks_finished_total',
+    help: 'Tasks ended, by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly cost = new Counter({
+    name: 'kr_cost_usd_total',
+    help: 'Provider cost reported for stored outputs, USD, by batch',
+    labelNames: ['batch'],
+    registers: [this.registry],
+  });
+  readonly inflight = new Gauge({
+    name: 'kr_tasks_inflight',
+    help: 'Tasks accepted by the provider and not yet ended',
+    registers: [this.registry],
+  });
+}

@@ -1,0 +1,36 @@
+// Per-task capability tokens for webhook URLs: HMAC-SHA256 over "taskUUID.expiry" under WEBHOOK_SECRET.
+// The provider signs nothing, so the URL itself is the credential (shared contract §5.1). Verification
+// is constant-time and a token is valid for one taskUUID only, until its expiry.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type TokenCheck = 'ok' | 'missing' | 'malformed' | 'expired' | 'mismatch';
+
+export function signWebhookToken(secret: string, taskUUID: string, expiresAtSec: number): string {
+  return createHmac('sha256', secret).update(`${taskUUID}.${expiresAtSec}`).digest('base64url');
+}
+
+export function verifyWebhookToken(
+  secret: string,
+  taskUUID: string,
+  token: unknown,
+  expiresAtSec: unknown,
+  nowSec = Math.floor(Date.now() / 1000),
+): TokenCheck {
+  if (token === undefined || expiresAtSec === undefined) return 'missing';
+  if (typeof token !== 'string' || typeof expiresAtSec !== 'string' || !/^\d{1,12}$/.test(expiresAtSec)) {
+    return 'malformed';
+  }
+  const expected = Buffer.from(signWebhookToken(secret, taskUUID, Number(expiresAtSec)));
+  const given = Buffer.from(token);
+  // Compare first, then look at expiry, so timing says nothing about which check failed.
+  const same = given.length === expected.length && timingSafeEqual(given, expected);
+  if (!same) return 'mismatch';
+  return Number(expiresAtSec) < nowSec ? 'expired' : 'ok';
+}
+
+/** The webhook URL handed to the provider for one provider task. */
+export function webhookUrlFor(publicUrl: string, secret: string, taskUUID: string, expiresAtSec: number): string {
+  const base = publicUrl.replace(/\/+$/, '');
+  const token = signWebhookToken(secret, taskUUID, expiresAtSec);
+  return `${base}/webhooks/runware/${taskUUID}?exp=${expiresAtSec}&token=${token}`;
+}
