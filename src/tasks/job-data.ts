@@ -1,0 +1,21 @@
+// The BullMQ job as producer and worker share it: one job per task, its id the taskUUID.
+import type { ValidTask } from '../contract/index.js';
+import type { StoredOutput } from './types.js';
+
+export const JOB_NAME = 'imageInference';
+
+export type QueuedTask = ValidTask & { taskUUID: string };
+
+export interface TaskJobData {
+  task: QueuedTask;
+  batchId?: string;
+  enqueuedAt: number;
+}
+
+/** A completed job's return value. */
+export interface TaskJobResult {
+  taskUUID: string;
+  outputs: StoredOutput[];
+  /** Sum of the provider's reported cost, USD (0 when none was reported). */
+  cost: number;
+}

@@ -1,0 +1,46 @@
+// The Redis key layout. Every key (ours and BullMQ's) starts with the hash-tagged `{QUEUE_PREFIX}`,
+// so every multi-key operation lands in one Redis Cluster slot.
+
+/** BullMQ's `prefix` option for a queue prefix: the hash tag around it. */
+export function bullPrefix(queuePrefix: string): string {
+  return `{${queuePrefix}}`;
+}
+
+export class TaskKeys {
+  /** e.g. `{kr}:image-inference:` */
+  readonly base: string;
+  constructor(queuePrefix: string, queueName: string) {
+    this.base = `${bullPrefix(queuePrefix)}:${queueName}:kr:`;
+  }
+  /** Hash: the task's state, expected count, deadlines, error. */
+  task(taskUUID: string): string {
+    return `${this.base}task:${taskUUID}`;
+  }
+  /** Hash: imageUUID → `slot|item JSON` for every result received (webhook or poll). */
+  items(taskUUID: string): string {
+    return `${this.base}items:${taskUUID}`;
+  }
+  /** Hash: slot → StoredOutput JSON for every output stored in S3. */
+  stored(taskUUID: string): string {
+    return `${this.base}stored:${taskUUID}`;
+  }
+  batch(batchId: string): string {
+    return `${this.base}batch:${batchId}`;
+  }
+  /** Sorted set: the batch's taskUUIDs, scored by their index in the batch. */
+  batchTasks(batchId: string): string {
+    return `${this.base}batch:${batchId}:tasks`;
+  }
+  /** Sorted set: every batchId, scored by creation time. */
+  batches(): string {
+    return `${this.base}batches`;
+  }
+  /** String: why the worker paused the queue (auth or quota refused). */
+  pausedReason(): string {
+    return `${this.base}paused-reason`;
+  }
+  /** Sorted set: in-flight taskUUIDs scored by when their results are due (for overdue views). */
+  inflight(): string {
+    return `${this.base}inflight`;
+  }
+}

@@ -1,0 +1,123 @@
+// The atomic operations on a task record, each one Lua script named for what it does.
+// Keys are passed in KEYS; the only computed keys (upload-mode aliases) share the same hash tag.
+
+/** Terminal states, as a Lua set literal. */
+const TERMINAL = `local terminal = { completed = true, failed = true, cancelled = true }`;
+
+/**
+ * Create the record before the first submit (no-op when it exists).
+ * KEYS: task. ARGV: JSON array of fields and values ["k1","v1",...].
+ * Returns 1 when created, 0 when it already existed.
+ */
+export const CREATE_TASK = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[1])))
+return 1`;
+
+/**
+ * Mark the provider's acceptance (idempotent); the result deadline starts now.
+ * KEYS: task, batch, inflight. ARGV: now, nextPollAt, deadlineAt, taskUUID.
+ * Returns 1 on the transition, 0 otherwise.
+ */
+export const MARK_SUBMITTED = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'submitting' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'submitted', 'submittedAt', ARGV[1], 'nextPollAt', ARGV[2], 'deadlineAt', ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
+local batch = redis.call('HGET', KEYS[1], 'batchId')
+if batch and batch ~= '' then redis.call('HINCRBY', KEYS[2], 'submitted', 1) end
+return 1`;
+
+/**
+ * Record one result item, deduplicated on imageUUID. An upload-mode subtask record
+ * (field 'parent') redirects to its parent's keys and fixed slot.
+ * KEYS: task, items. ARGV: imageUUID, "receivedAt|itemJson", keyBase.
+ * Returns {code, jobId, slot}: 1 new, 0 duplicate, -1 unknown task, -2 late (task ended), -3 extra.
+ */
+export const RECORD_ITEM = `
+${TERMINAL}
+local taskKey, itemsKey = KEYS[1], KEYS[2]
+local fixedSlot = -1
+local parent = redis.call('HGET', taskKey, 'parent')
+if parent then
+  fixedSlot = tonumber(redis.call('HGET', taskKey, 'slot'))
+  taskKey = ARGV[3] .. 'task:' .. parent
+  itemsKey = ARGV[3] .. 'items:' .. parent
+end
+local state = redis.call('HGET', taskKey, 'state')
+if not state then return {-1, '', -1} end
+local jobId = redis.call('HGET', taskKey, 'jobId')
+if terminal[state] then return {-2, jobId, -1} end
+local existing = redis.call('HGET', itemsKey, ARGV[1])
+if existing then return {0, jobId, tonumber(string.match(existing, '^(%d+)|'))} end
+local slot = fixedSlot
+if slot < 0 then
+  local expected = tonumber(redis.call('HGET', taskKey, 'expected'))
+  if redis.call('HLEN', itemsKey) >= expected then return {-3, jobId, -1} end
+  slot = redis.call('HINCRBY', taskKey, 'nextSlot', 1) - 1
+end
+redis.call('HSET', itemsKey, ARGV[1], slot .. '|' .. ARGV[2])
+return {1, jobId, slot}`;
+
+/**
+ * Record the provider's failure of a task (first one wins). KEYS: task. ARGV: errorJson, keyBase.
+ * Returns {code, jobId}: 1 recorded, 0 already had one, -1 unknown, -2 late.
+ */
+export const RECORD_ERROR = `
+${TERMINAL}
+local taskKey = KEYS[1]
+local parent = redis.call('HGET', taskKey, 'parent')
+if parent then taskKey = ARGV[2] .. 'task:' .. parent end
+local state = redis.call('HGET', taskKey, 'state')
+if not state then return {-1, ''} end
+local jobId = redis.call('HGET', taskKey, 'jobId')
+if terminal[state] then return {-2, jobId} end
+return {redis.call('HSETNX', taskKey, 'providerError', ARGV[1]), jobId}`;
+
+/**
+ * Mark one output stored (first one wins). KEYS: task, stored. ARGV: slot, outputJson.
+ * Returns {storedCount, expected}; storedCount -2 when the task already ended.
+ */
+export const MARK_STORED = `
+${TERMINAL}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or terminal[state] then return {-2, 0} end
+redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+return {redis.call('HLEN', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'expected'))}`;
+
+/**
+ * End a task once: set its terminal state and count it in its batch.
+ * KEYS: task, batch, inflight. ARGV: outcome, now, reason, cost, taskUUID.
+ * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
+ */
+export const FINISH_TASK = `
+${TERMINAL}
+local state = redis.call('HGET', KEYS[1], 'state')
+if state and terminal[state] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2], 'reason', ARGV[3], 'cost', ARGV[4])
+redis.call('ZREM', KEYS[3], ARGV[5])
+local batch = redis.call('HGET', KEYS[1], 'batchId')
+if not batch or batch == '' then return 1 end
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if tonumber(ARGV[4]) > 0 then redis.call('HINCRBYFLOAT', KEYS[2], 'cost', ARGV[4]) end
+local b = redis.call('HMGET', KEYS[2], 'total', 'completed', 'failed', 'cancelled', 'state')
+local ended = (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[4]) or 0)
+if b[5] == 'enqueued' and ended >= tonumber(b[1]) then
+  redis.call('HSET', KEYS[2], 'finishedAt', ARGV[2])
+  return 2
+end
+return 1`;
+
+/**
+ * Seal a batch once every task is enqueued: total = tasks in the batch; ends it when all already ended.
+ * KEYS: batch, batchTasks. ARGV: now. Returns {total, ended(0|1)}.
+ */
+export const SEAL_BATCH = `
+local total = redis.call('ZCARD', KEYS[2])
+redis.call('HSET', KEYS[1], 'total', total, 'state', 'enqueued')
+local b = redis.call('HMGET', KEYS[1], 'completed', 'failed', 'cancelled', 'finishedAt')
+local ended = (tonumber(b[1]) or 0) + (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0)
+if ended >= total and not b[4] then
+  redis.call('HSET', KEYS[1], 'finishedAt', ARGV[1])
+  return {total, 1}
+end
+return {total, 0}`;

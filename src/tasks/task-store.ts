@@ -1,0 +1,264 @@
+// The task record: the one place where the worker, the webhook server and the reconciler meet.
+// Invariants: an item is recorded once per (taskUUID, imageUUID); an output is stored once per slot;
+// a task ends once, and is counted in its batch once.
+import type { Cluster, Redis } from 'ioredis';
+import type { ResultItem } from '../contract/index.js';
+import { TaskKeys } from './keys.js';
+import { CREATE_TASK, FINISH_TASK, MARK_STORED, MARK_SUBMITTED, RECORD_ERROR, RECORD_ITEM } from './lua/scripts.js';
+import type {
+  DeliveryMode,
+  ProviderFailure,
+  ReceivedItem,
+  RecordItemOutcome,
+  StoredOutput,
+  TaskRecord,
+  TaskState,
+} from './types.js';
+
+export type RedisClient = Redis | Cluster;
+
+type Scripted = RedisClient & {
+  krCreateTask(task: string, fields: string): Promise<number>;
+  krMarkSubmitted(
+    task: string,
+    batch: string,
+    inflight: string,
+    now: number,
+    nextPollAt: number,
+    deadlineAt: number,
+    uuid: string,
+  ): Promise<number>;
+  krRecordItem(task: string, items: string, imageUUID: string, json: string, base: string): Promise<[number, string, number]>;
+  krRecordError(task: string, json: string, base: string): Promise<[number, string]>;
+  krMarkStored(task: string, stored: string, slot: number, json: string): Promise<[number, number]>;
+  krFinishTask(
+    task: string,
+    batch: string,
+    inflight: string,
+    outcome: string,
+    now: number,
+    reason: string,
+    cost: number,
+    uuid: string,
+  ): Promise<number>;
+};
+
+const SCRIPTS = {
+  krCreateTask: { numberOfKeys: 1, lua: CREATE_TASK },
+  krMarkSubmitted: { numberOfKeys: 3, lua: MARK_SUBMITTED },
+  krRecordItem: { numberOfKeys: 2, lua: RECORD_ITEM },
+  krRecordError: { numberOfKeys: 1, lua: RECORD_ERROR },
+  krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
+  krFinishTask: { numberOfKeys: 3, lua: FINISH_TASK },
+} as const;
+
+export interface NewTask {
+  taskUUID: string;
+  jobId: string;
+  batchId: string | undefined;
+  mode: DeliveryMode;
+  expected: number;
+  subtasks?: string[];
+}
+
+export type FinishOutcome = Extract<TaskState, 'completed' | 'failed' | 'cancelled'>;
+
+export class TaskStore {
+  readonly keys: TaskKeys;
+  private readonly redis: Scripted;
+
+  constructor(redis: RedisClient, queuePrefix: string, queueName: string) {
+    this.keys = new TaskKeys(queuePrefix, queueName);
+    for (const [name, def] of Object.entries(SCRIPTS)) {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: def.lua });
+    }
+    this.redis = redis as Scripted;
+  }
+
+  /** Create the record before the first submit; returns false when it already existed. */
+  async create(t: NewTask, now = Date.now()): Promise<boolean> {
+    const fields: (string | number)[] = [
+      'taskUUID', t.taskUUID, 'jobId', t.jobId, 'batchId', t.batchId ?? '', 'state', 'submitting',
+      'mode', t.mode, 'expected', t.expected, 'createdAt', now, 'deadlineAt', 0,
+      'nextPollAt', 0, 'polls', 0, 'nextSlot', 0, 'subtasks', (t.subtasks ?? []).join(','),
+    ];
+    const created = await this.redis.krCreateTask(this.keys.task(t.taskUUID), JSON.stringify(fields.map(String)));
+    if (created === 1 && t.subtasks?.length) {
+      const multi = this.redis.multi();
+      t.subtasks.forEach((sub, slot) => {
+        multi.hset(this.keys.task(sub), 'parent', t.taskUUID, 'slot', slot);
+      });
+      await multi.exec();
+    }
+    return created === 1;
+  }
+
+  /** The provider accepted the task: it is in flight from now until nextPollAt / deadlineAt. */
+  async markSubmitted(
+    taskUUID: string,
+    batchId: string | undefined,
+    times: { nextPollAt: number; deadlineAt: number },
+    now = Date.now(),
+  ): Promise<boolean> {
+    const r = await this.redis.krMarkSubmitted(
+      this.keys.task(taskUUID),
+      this.keys.batch(batchId ?? '_'),
+      this.keys.inflight(),
+      now,
+      times.nextPollAt,
+      times.deadlineAt,
+      taskUUID,
+    );
+    return r === 1;
+  }
+
+  /**
+   * Whether anything happened since the worker last looked: more items received than it saw, a
+   * provider error, or the task ended (cancel). Read after parking a job, to close the race with a
+   * webhook that tried to wake it while it was still active.
+   */
+  async hasNewWork(taskUUID: string, seenReceived: number): Promise<boolean> {
+    const multi = this.redis.multi();
+    multi.hlen(this.keys.items(taskUUID));
+    multi.hmget(this.keys.task(taskUUID), 'providerError', 'state');
+    const res = await multi.exec();
+    const received = Number(res?.[0]?.[1] ?? 0);
+    const [err, state] = (res?.[1]?.[1] as (string | null)[] | undefined) ?? [];
+    return received > seenReceived || !!err || state === 'cancelled' || state === 'failed';
+  }
+
+  /** Record a result item for a provider task UUID (the task itself, or an upload-mode subtask). */
+  async recordItem(providerTaskUUID: string, item: ResultItem): Promise<RecordItemOutcome> {
+    const [code, jobId, slot] = await this.redis.krRecordItem(
+      this.keys.task(providerTaskUUID),
+      this.keys.items(providerTaskUUID),
+      item.imageUUID,
+      `${Date.now()}|${JSON.stringify(item)}`,
+      this.keys.base,
+    );
+    switch (code) {
+      case 1:
+        return { kind: 'new', jobId, slot };
+      case 0:
+        return { kind: 'duplicate', jobId };
+      case -2:
+        return { kind: 'late', jobId };
+      case -3:
+        return { kind: 'extra', jobId };
+      default:
+        return { kind: 'unknown' };
+    }
+  }
+
+  /** Record the provider's failure of a task. */
+  async recordError(
+    providerTaskUUID: string,
+    err: ProviderFailure,
+  ): Promise<{ kind: 'new' | 'duplicate' | 'late'; jobId: string } | { kind: 'unknown' }> {
+    const [code, jobId] = await this.redis.krRecordError(
+      this.keys.task(providerTaskUUID),
+      JSON.stringify(err),
+      this.keys.base,
+    );
+    if (code === -1) return { kind: 'unknown' };
+    return { kind: code === 1 ? 'new' : code === 0 ? 'duplicate' : 'late', jobId };
+  }
+
+  /** Returns how many of the expected outputs are stored, or null when the task already ended. */
+  async markStored(taskUUID: string, out: StoredOutput): Promise<{ stored: number; expected: number } | null> {
+    const [stored, expected] = await this.redis.krMarkStored(
+      this.keys.task(taskUUID),
+      this.keys.stored(taskUUID),
+      out.slot,
+      JSON.stringify(out),
+    );
+    return stored < 0 ? null : { stored, expected };
+  }
+
+  /** End the task once. Returns 'already' when it had ended, 'batchEnded' when its batch ended too. */
+  async finish(
+    taskUUID: string,
+    batchId: string | undefined,
+    outcome: FinishOutcome,
+    reason = '',
+    cost = 0,
+    now = Date.now(),
+  ): Promise<'already' | 'ended' | 'batchEnded'> {
+    const r = await this.redis.krFinishTask(
+      this.keys.task(taskUUID),
+      this.keys.batch(batchId ?? '_'),
+      this.keys.inflight(),
+      outcome,
+      now,
+      reason,
+      cost,
+      taskUUID,
+    );
+    return r === 0 ? 'already' : r === 2 ? 'batchEnded' : 'ended';
+  }
+
+  /** Why the queue was paused by the worker (auth/quota), shown by the dashboard and CLI. */
+  async setQueuePausedReason(reason: string | null): Promise<void> {
+    if (reason === null) await this.redis.del(this.keys.pausedReason());
+    else await this.redis.set(this.keys.pausedReason(), reason);
+  }
+
+  async queuePausedReason(): Promise<string | null> {
+    return this.redis.get(this.keys.pausedReason());
+  }
+
+  async isBatchCancelled(batchId: string): Promise<boolean> {
+    return (await this.redis.hget(this.keys.batch(batchId), 'cancelRequested')) === '1';
+  }
+
+  async get(taskUUID: string): Promise<TaskRecord | null> {
+    const h = await this.redis.hgetall(this.keys.task(taskUUID));
+    if (!h.state) return null;
+    return {
+      taskUUID,
+      jobId: h.jobId ?? taskUUID,
+      batchId: h.batchId || undefined,
+      state: h.state as TaskState,
+      mode: (h.mode as DeliveryMode) ?? 'webhook',
+      expected: Number(h.expected),
+      createdAt: Number(h.createdAt),
+      submittedAt: h.submittedAt ? Number(h.submittedAt) : undefined,
+      finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
+      deadlineAt: Number(h.deadlineAt),
+      nextPollAt: Number(h.nextPollAt),
+      polls: Number(h.polls ?? 0),
+      reason: h.reason || undefined,
+      providerError: h.providerError ? (JSON.parse(h.providerError) as ProviderFailure) : undefined,
+      subtasks: h.subtasks ? h.subtasks.split(',') : [],
+    };
+  }
+
+  async setNextPoll(taskUUID: string, nextPollAt: number): Promise<void> {
+    const multi = this.redis.multi();
+    multi.hset(this.keys.task(taskUUID), 'nextPollAt', nextPollAt);
+    multi.hincrby(this.keys.task(taskUUID), 'polls', 1);
+    await multi.exec();
+  }
+
+  async receivedItems(taskUUID: string): Promise<ReceivedItem[]> {
+    const h = await this.redis.hgetall(this.keys.items(taskUUID));
+    return Object.values(h)
+      .map((v) => {
+        const bar = v.indexOf('|');
+        const bar2 = v.indexOf('|', bar + 1);
+        return {
+          slot: Number(v.slice(0, bar)),
+          receivedAt: Number(v.slice(bar + 1, bar2)),
+          item: JSON.parse(v.slice(bar2 + 1)) as ResultItem,
+        };
+      })
+      .sort((a, b) => a.slot - b.slot);
+  }
+
+  async storedOutputs(taskUUID: string): Promise<StoredOutput[]> {
+    const h = await this.redis.hgetall(this.keys.stored(taskUUID));
+    return Object.values(h)
+      .map((v) => JSON.parse(v) as StoredOutput)
+      .sort((a, b) => a.slot - b.slot);
+  }
+}
