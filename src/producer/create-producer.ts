@@ -1,0 +1,61 @@
+// The producer: validates tasks against the contract before anything reaches Redis, then enqueues
+// them one at a time or as batches (see enqueue-batch.ts).
+import type { Config } from '../config/load-config.js';
+import { BatchStore } from '../tasks/batch-store.js';
+import { JOB_NAME } from '../tasks/job-data.js';
+import { openQueue, type TaskQueue } from '../tasks/queue.js';
+import { type RedisClient, TaskStore } from '../tasks/task-store.js';
+import { type BatchOptions, type BatchSummary, enqueueBatch } from './enqueue-batch.js';
+import { taskJobOptions } from './job-options.js';
+import { prepareTask } from './prepare-task.js';
+
+export interface ProducerOptions {
+  connection: RedisClient;
+  config: Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX' | 'SUBMIT_ATTEMPTS'>;
+}
+
+export interface EnqueueOptions {
+  /** For tasks without a taskUUID: the same key always maps to the same task. */
+  idempotencyKey?: string;
+  batchId?: string;
+}
+
+export interface EnqueueResult {
+  taskUUID: string;
+  /** The task was already in the queue (or already ran): nothing was added. */
+  duplicate: boolean;
+}
+
+export interface Producer {
+  readonly queue: TaskQueue;
+  enqueue(task: unknown, opts?: EnqueueOptions): Promise<EnqueueResult>;
+  enqueueBatch(source: Iterable<unknown> | AsyncIterable<unknown>, opts?: BatchOptions): Promise<BatchSummary>;
+  close(): Promise<void>;
+}
+
+export function createProducer(opts: ProducerOptions): Producer {
+  const queue = openQueue(opts.config, opts.connection);
+  const tasks = new TaskStore(opts.connection, opts.config.QUEUE_PREFIX, opts.config.QUEUE_NAME);
+  const batches = new BatchStore(opts.connection, tasks.keys);
+  const attempts = opts.config.SUBMIT_ATTEMPTS;
+  return {
+    queue,
+    async enqueue(input, o = {}) {
+      const task = prepareTask(input, o.idempotencyKey);
+      const existed = (await queue.getJob(task.taskUUID)) !== undefined || (await tasks.get(task.taskUUID)) !== null;
+      if (existed) return { taskUUID: task.taskUUID, duplicate: true };
+      await queue.add(
+        JOB_NAME,
+        { task, enqueuedAt: Date.now(), ...(o.batchId ? { batchId: o.batchId } : {}) },
+        taskJobOptions(task.taskUUID, attempts),
+      );
+      return { taskUUID: task.taskUUID, duplicate: false };
+    },
+    enqueueBatch(source, o = {}) {
+      return enqueueBatch({ queue, batches, attempts }, source, o);
+    },
+    async close() {
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './create-producer.js';
+export * from './enqueue-batch.js';
