@@ -1,9 +1,10 @@
 // Batch records: size, counters (submitted / completed / failed / cancelled), cost, and the ordered
 // list of the batch's tasks. Counters move only inside the task scripts, so they match the queue.
-import type { BatchRecord } from './types.js';
-import { SEAL_BATCH } from './lua/scripts.js';
+
 import type { TaskKeys } from './keys.js';
+import { SEAL_BATCH } from './lua/scripts.js';
 import type { RedisClient } from './task-store.js';
+import type { BatchRecord } from './types.js';
 
 type Scripted = RedisClient & {
   krSealBatch(batch: string, batchTasks: string, now: number): Promise<[number, number]>;
@@ -48,7 +49,11 @@ export class BatchStore {
   }
 
   async seal(batchId: string, now = Date.now()): Promise<{ total: number; ended: boolean }> {
-    const [total, ended] = await this.redis.krSealBatch(this.keys.batch(batchId), this.keys.batchTasks(batchId), now);
+    const [total, ended] = await this.redis.krSealBatch(
+      this.keys.batch(batchId),
+      this.keys.batchTasks(batchId),
+      now,
+    );
     return { total, ended: ended === 1 };
   }
 

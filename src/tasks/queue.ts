@@ -7,7 +7,10 @@ import type { RedisClient } from './task-store.js';
 
 export type TaskQueue = Queue<TaskJobData, TaskJobResult>;
 
-export function openQueue(cfg: Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX'>, connection: RedisClient): TaskQueue {
+export function openQueue(
+  cfg: Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX'>,
+  connection: RedisClient,
+): TaskQueue {
   return new Queue<TaskJobData, TaskJobResult>(cfg.QUEUE_NAME, {
     connection,
     prefix: bullPrefix(cfg.QUEUE_PREFIX),

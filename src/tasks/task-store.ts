@@ -4,7 +4,14 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { ResultItem } from '../contract/index.js';
 import { TaskKeys } from './keys.js';
-import { CREATE_TASK, FINISH_TASK, MARK_STORED, MARK_SUBMITTED, RECORD_ERROR, RECORD_ITEM } from './lua/scripts.js';
+import {
+  CREATE_TASK,
+  FINISH_TASK,
+  MARK_STORED,
+  MARK_SUBMITTED,
+  RECORD_ERROR,
+  RECORD_ITEM,
+} from './lua/scripts.js';
 import type {
   DeliveryMode,
   ProviderFailure,
@@ -28,7 +35,13 @@ type Scripted = RedisClient & {
     deadlineAt: number,
     uuid: string,
   ): Promise<number>;
-  krRecordItem(task: string, items: string, imageUUID: string, json: string, base: string): Promise<[number, string, number]>;
+  krRecordItem(
+    task: string,
+    items: string,
+    imageUUID: string,
+    json: string,
+    base: string,
+  ): Promise<[number, string, number]>;
   krRecordError(task: string, json: string, base: string): Promise<[number, string]>;
   krMarkStored(task: string, stored: string, slot: number, json: string): Promise<[number, number]>;
   krFinishTask(
@@ -78,11 +91,35 @@ export class TaskStore {
   /** Create the record before the first submit; returns false when it already existed. */
   async create(t: NewTask, now = Date.now()): Promise<boolean> {
     const fields: (string | number)[] = [
-      'taskUUID', t.taskUUID, 'jobId', t.jobId, 'batchId', t.batchId ?? '', 'state', 'submitting',
-      'mode', t.mode, 'expected', t.expected, 'createdAt', now, 'deadlineAt', 0,
-      'nextPollAt', 0, 'polls', 0, 'nextSlot', 0, 'subtasks', (t.subtasks ?? []).join(','),
+      'taskUUID',
+      t.taskUUID,
+      'jobId',
+      t.jobId,
+      'batchId',
+      t.batchId ?? '',
+      'state',
+      'submitting',
+      'mode',
+      t.mode,
+      'expected',
+      t.expected,
+      'createdAt',
+      now,
+      'deadlineAt',
+      0,
+      'nextPollAt',
+      0,
+      'polls',
+      0,
+      'nextSlot',
+      0,
+      'subtasks',
+      (t.subtasks ?? []).join(','),
     ];
-    const created = await this.redis.krCreateTask(this.keys.task(t.taskUUID), JSON.stringify(fields.map(String)));
+    const created = await this.redis.krCreateTask(
+      this.keys.task(t.taskUUID),
+      JSON.stringify(fields.map(String)),
+    );
     if (created === 1 && t.subtasks?.length) {
       const multi = this.redis.multi();
       t.subtasks.forEach((sub, slot) => {
@@ -165,7 +202,10 @@ export class TaskStore {
   }
 
   /** Returns how many of the expected outputs are stored, or null when the task already ended. */
-  async markStored(taskUUID: string, out: StoredOutput): Promise<{ stored: number; expected: number } | null> {
+  async markStored(
+    taskUUID: string,
+    out: StoredOutput,
+  ): Promise<{ stored: number; expected: number } | null> {
     const [stored, expected] = await this.redis.krMarkStored(
       this.keys.task(taskUUID),
       this.keys.stored(taskUUID),
@@ -205,6 +245,10 @@ export class TaskStore {
 
   async queuePausedReason(): Promise<string | null> {
     return this.redis.get(this.keys.pausedReason());
+  }
+
+  async inflightCount(): Promise<number> {
+    return this.redis.zcard(this.keys.inflight());
   }
 
   async isBatchCancelled(batchId: string): Promise<boolean> {

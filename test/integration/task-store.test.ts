@@ -1,0 +1,162 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResultItem } from '../../src/contract/index.js';
+import { BatchStore } from '../../src/tasks/batch-store.js';
+import { TaskStore } from '../../src/tasks/task-store.js';
+import type { StoredOutput } from '../../src/tasks/types.js';
+import { testRedisUrl, uniqueId } from '../helpers/env.js';
+
+let redis: Redis;
+let tasks: TaskStore;
+let batches: BatchStore;
+
+beforeAll(() => {
+  redis = new Redis(testRedisUrl());
+  tasks = new TaskStore(redis, `kr-${uniqueId()}`, 'q');
+  batches = new BatchStore(redis, tasks.keys);
+});
+afterAll(() => redis.quit());
+
+const item = (taskUUID: string, imageUUID: string): ResultItem => ({
+  taskUUID,
+  imageUUID,
+  imageURL: 'https://x.test/i.jpg',
+});
+const output = (slot: number): StoredOutput => ({
+  slot,
+  bucket: 'b',
+  key: `k/${slot}`,
+  size: 1,
+  sha256: 'h',
+  contentType: 'image/jpeg',
+  imageUUID: `i${slot}`,
+  seed: undefined,
+  cost: 0.04,
+  NSFWContent: undefined,
+  storedAt: 1,
+});
+
+async function newTask(expected = 2, batchId?: string) {
+  const taskUUID = crypto.randomUUID();
+  await tasks.create({ taskUUID, jobId: taskUUID, batchId, mode: 'webhook', expected });
+  return taskUUID;
+}
+
+describe('task record', () => {
+  it('creating twice keeps the first record', async () => {
+    const id = await newTask(2);
+    expect(
+      await tasks.create({ taskUUID: id, jobId: 'other', batchId: undefined, mode: 'upload', expected: 5 }),
+    ).toBe(false);
+    expect(await tasks.get(id)).toMatchObject({
+      jobId: id,
+      mode: 'webhook',
+      expected: 2,
+      state: 'submitting',
+    });
+  });
+
+  it('records an item once per imageUUID and gives each new one its own slot', async () => {
+    const id = await newTask(2);
+    expect(await tasks.recordItem(id, item(id, 'a'))).toEqual({ kind: 'new', jobId: id, slot: 0 });
+    expect(await tasks.recordItem(id, item(id, 'a'))).toEqual({ kind: 'duplicate', jobId: id });
+    expect(await tasks.recordItem(id, item(id, 'b'))).toEqual({ kind: 'new', jobId: id, slot: 1 });
+    expect(await tasks.recordItem(id, item(id, 'c'))).toEqual({ kind: 'extra', jobId: id });
+    const received = await tasks.receivedItems(id);
+    expect(received.map((r) => [r.slot, r.item.imageUUID])).toEqual([
+      [0, 'a'],
+      [1, 'b'],
+    ]);
+  });
+
+  it('concurrent deliveries of the same item record it exactly once', async () => {
+    const id = await newTask(1);
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => tasks.recordItem(id, item(id, 'same'))),
+    );
+    expect(outcomes.filter((o) => o.kind === 'new')).toHaveLength(1);
+  });
+
+  it('an unknown task records nothing', async () => {
+    const ghost = crypto.randomUUID();
+    expect(await tasks.recordItem(ghost, item(ghost, 'a'))).toEqual({ kind: 'unknown' });
+    expect(await redis.exists(tasks.keys.items(ghost))).toBe(0);
+  });
+
+  it('an item for an ended task is late and changes nothing', async () => {
+    const id = await newTask(1);
+    await tasks.finish(id, undefined, 'failed', 'x');
+    expect(await tasks.recordItem(id, item(id, 'a'))).toEqual({ kind: 'late', jobId: id });
+    expect(await tasks.receivedItems(id)).toEqual([]);
+  });
+
+  it('an upload-mode subtask records into its parent at its fixed slot', async () => {
+    const parent = crypto.randomUUID();
+    const subs = [crypto.randomUUID(), crypto.randomUUID()];
+    await tasks.create({
+      taskUUID: parent,
+      jobId: parent,
+      batchId: undefined,
+      mode: 'upload',
+      expected: 2,
+      subtasks: subs,
+    });
+    expect(await tasks.recordItem(subs[1]!, item(subs[1]!, 'z'))).toEqual({
+      kind: 'new',
+      jobId: parent,
+      slot: 1,
+    });
+    expect((await tasks.receivedItems(parent))[0]).toMatchObject({ slot: 1 });
+  });
+
+  it('stores each slot once and reports progress toward the expected count', async () => {
+    const id = await newTask(2);
+    expect(await tasks.markStored(id, output(0))).toEqual({ stored: 1, expected: 2 });
+    expect(await tasks.markStored(id, { ...output(0), key: 'other' })).toEqual({ stored: 1, expected: 2 });
+    expect(await tasks.markStored(id, output(1))).toEqual({ stored: 2, expected: 2 });
+    expect((await tasks.storedOutputs(id)).map((o) => o.key)).toEqual(['k/0', 'k/1']);
+  });
+
+  it('the first provider error wins', async () => {
+    const id = await newTask(1);
+    expect((await tasks.recordError(id, { code: 'timeoutProvider', message: 'a' })).kind).toBe('new');
+    expect((await tasks.recordError(id, { code: 'other', message: 'b' })).kind).toBe('duplicate');
+    expect((await tasks.get(id))?.providerError).toEqual({ code: 'timeoutProvider', message: 'a' });
+  });
+
+  it('a task ends once and is counted in its batch once; the batch ends with its last task', async () => {
+    const batchId = uniqueId('b');
+    await batches.open({ batchId });
+    const a = await newTask(1, batchId);
+    const b = await newTask(1, batchId);
+    await batches.addTasks(batchId, [
+      { index: 0, taskUUID: a },
+      { index: 1, taskUUID: b },
+    ]);
+    expect(await batches.seal(batchId)).toEqual({ total: 2, ended: false });
+    expect(await tasks.finish(a, batchId, 'completed', '', 0.04)).toBe('ended');
+    expect(await tasks.finish(a, batchId, 'completed', '', 0.04)).toBe('already');
+    expect(await tasks.finish(b, batchId, 'failed', 'boom')).toBe('batchEnded');
+    expect(await batches.get(batchId)).toMatchObject({ total: 2, completed: 1, failed: 1, cost: 0.04 });
+    expect((await batches.get(batchId))?.finishedAt).toBeTypeOf('number');
+  });
+
+  it('a batch whose tasks all ended while it was still enqueuing ends when sealed', async () => {
+    const batchId = uniqueId('b');
+    await batches.open({ batchId });
+    const a = await newTask(1, batchId);
+    await batches.addTasks(batchId, [{ index: 0, taskUUID: a }]);
+    expect(await tasks.finish(a, batchId, 'completed')).toBe('ended');
+    expect(await batches.seal(batchId)).toEqual({ total: 1, ended: true });
+  });
+
+  it('parking sees new work that arrived after the worker looked', async () => {
+    const id = await newTask(2);
+    expect(await tasks.hasNewWork(id, 0)).toBe(false);
+    await tasks.recordItem(id, item(id, 'a'));
+    expect(await tasks.hasNewWork(id, 0)).toBe(true);
+    expect(await tasks.hasNewWork(id, 1)).toBe(false);
+    await tasks.recordError(id, { code: 'x', message: 'y' });
+    expect(await tasks.hasNewWork(id, 1)).toBe(true);
+  });
+});
