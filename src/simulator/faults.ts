@@ -1,0 +1,53 @@
+// Fault injection: the current rates (changeable at runtime) and one roll per decision.
+// A roll happens where the fault would act, so a rate change applies to the next decision made.
+import { definedOnly, type FaultName, type FaultRates, noFaults, type RatesUpdate } from './options.js';
+import type { Random } from './random.js';
+
+export type SubmitFault = { status: number; code: string; message: string };
+
+/** What each submit fault answers instead of accepting the request (shared contract §1.5, §8). */
+const SUBMIT_FAULTS: readonly [FaultName, SubmitFault][] = [
+  ['submit429', { status: 429, code: 'rateLimitExceeded', message: 'Queue capacity exceeded. Retry later.' }],
+  ['submit500', { status: 500, code: 'serverError', message: 'Internal server error.' }],
+  [
+    'submit503',
+    { status: 503, code: 'providerUnavailable', message: 'Capacity temporarily constrained. Retry.' },
+  ],
+  [
+    'submit504',
+    {
+      status: 504,
+      code: 'failedTaskTimeout',
+      message: 'The request waited longer than the maximum queue time.',
+    },
+  ],
+];
+
+export class Faults {
+  private rates: FaultRates;
+
+  constructor(
+    private readonly random: Random,
+    initial: RatesUpdate = {},
+  ) {
+    this.rates = { ...noFaults(), ...definedOnly(initial) };
+  }
+
+  set(update: RatesUpdate): void {
+    this.rates = { ...this.rates, ...definedOnly(update) };
+  }
+
+  current(): FaultRates {
+    return { ...this.rates };
+  }
+
+  roll(name: FaultName): boolean {
+    return this.random.chance(this.rates[name]);
+  }
+
+  /** The submit fault for one request, or undefined to go on; checked in a fixed order. */
+  rollSubmit(): SubmitFault | undefined {
+    for (const [name, fault] of SUBMIT_FAULTS) if (this.roll(name)) return fault;
+    return undefined;
+  }
+}

@@ -1,0 +1,196 @@
+// Runs one accepted task: its items finish one after another after the configured latency, then
+// each is delivered (webhook, then upload) in the background. All of it is tracked for idle().
+import { createHash, randomUUID } from 'node:crypto';
+import { CONTENT_TYPES, type ProviderTask } from '../contract/index.js';
+import type { Faults } from './faults.js';
+import type { GeneratedResult } from './generated-result.js';
+import type { ImageStore } from './image-store.js';
+import type { Latency } from './options.js';
+import { type ProviderErrorBody, providerError, writeJson } from './provider-errors.js';
+import type { Random } from './random.js';
+import { assembleImage, type ImageSpec, PALETTE_SIZE, renderBase } from './render-image.js';
+import { buildResultItem, itemSeed } from './result-item.js';
+import type { SimulatorStats } from './stats.js';
+import type { TaskRecord, WireItem } from './task-store.js';
+import type { Uploader } from './uploader.js';
+import type { WebhookSender } from './webhook-sender.js';
+import type { WorkTracker } from './work-tracker.js';
+
+export const DEFAULT_OUTPUT_QUALITY = 95;
+/** A duplicated webhook follows the first delivery after this long. */
+export const DUPLICATE_DELAY_MIN_MS = 50;
+export const DUPLICATE_DELAY_MAX_MS = 500;
+/** Gap between the reordered webhooks of one task, so they arrive in the shuffled order. */
+export const REORDER_GAP_MIN_MS = 20;
+export const REORDER_GAP_MAX_MS = 150;
+const ITEM_ERROR_MESSAGE =
+  'The external provider did not respond within the timeout window. The request was automatically terminated.';
+
+export interface RunnerDeps {
+  tracker: WorkTracker;
+  random: Random;
+  faults: Faults;
+  stats: SimulatorStats;
+  images: ImageStore;
+  webhooks: WebhookSender;
+  uploader: Uploader;
+  results: GeneratedResult[];
+  latency: () => Latency;
+  publicUrl: () => string;
+}
+
+export interface TaskRun {
+  /** Settles when every item is a success or an error (or the simulator closed). */
+  completed: Promise<void>;
+  /** Settles once the task's first webhook has been POSTed, or when none will be. */
+  firstWebhook: Promise<void>;
+}
+
+type Finished =
+  | { result: GeneratedResult; item: WireItem; bytes: Buffer; error?: undefined }
+  | { result: GeneratedResult; error: ProviderErrorBody; item?: undefined; bytes?: undefined };
+
+export class TaskRunner {
+  constructor(private readonly d: RunnerDeps) {}
+
+  start(task: ProviderTask, record: TaskRecord): TaskRun {
+    let markFirst!: () => void;
+    const firstWebhook = new Promise<void>((resolve) => {
+      markFirst = resolve;
+    });
+    if (task.webhookURL === undefined) markFirst();
+    const reorder = task.webhookURL !== undefined && this.d.faults.roll('reorderWebhooks');
+    const held: Finished[] = [];
+    const completed = this.d.tracker.run(async () => {
+      try {
+        for (let i = 0; i < record.items.length; i++) {
+          const { minMs, maxMs } = this.d.latency();
+          await this.d.tracker.sleep(this.d.random.int(minMs, maxMs));
+          const done = await this.finishItem(task, record, i);
+          if (reorder) held.push(done);
+          else this.deliver(task, done, markFirst);
+        }
+        if (reorder) this.deliverShuffled(task, held, markFirst);
+      } catch (err) {
+        markFirst();
+        throw err;
+      }
+    });
+    return { completed, firstWebhook };
+  }
+
+  private async finishItem(task: ProviderTask, record: TaskRecord, index: number): Promise<Finished> {
+    const { random, faults, stats, images, results } = this.d;
+    const format = task.outputFormat ?? 'JPG';
+    const result: GeneratedResult = {
+      taskUUID: task.taskUUID,
+      imageUUID: randomUUID(),
+      index,
+      seed: itemSeed(task.seed, index, random.int),
+      format,
+      contentType: CONTENT_TYPES[format],
+      sha256: '',
+      size: 0,
+      delivered: 'none',
+    };
+    if (faults.roll('itemError')) {
+      const error = providerError('timeoutProvider', ITEM_ERROR_MESSAGE, {
+        taskUUID: task.taskUUID,
+        taskType: 'imageInference',
+      });
+      record.items[index] = { status: 'error', error };
+      result.error = { code: error.code, message: error.message };
+      results.push(result);
+      stats.itemsGenerated++;
+      return { result, error };
+    }
+    const spec: ImageSpec = {
+      width: task.width,
+      height: task.height,
+      format,
+      quality: task.outputQuality ?? DEFAULT_OUTPUT_QUALITY,
+      colour: random.int(0, PALETTE_SIZE - 1),
+    };
+    const base = await renderBase(spec);
+    const bytes = assembleImage(base, spec, result.imageUUID);
+    images.add(result.imageUUID, base, spec, (task.outputType ?? 'URL') === 'URL' ? task.ttl : undefined);
+    result.sha256 = createHash('sha256').update(bytes).digest('hex');
+    result.size = bytes.length;
+    const item = buildResultItem(task, {
+      imageUUID: result.imageUUID,
+      seed: result.seed,
+      format,
+      bytes,
+      publicUrl: this.d.publicUrl(),
+      costZero: faults.roll('cost0'),
+      nsfw: faults.roll('nsfw'),
+    });
+    record.items[index] = { status: 'success', item };
+    results.push(result);
+    stats.itemsGenerated++;
+    return { result, item, bytes };
+  }
+
+  /** Webhook first; the upload starts once the first webhook POST is done (or right away without one). */
+  private deliver(task: ProviderTask, done: Finished, markFirst: () => void): void {
+    let uploadStarted = false;
+    const startUpload = () => {
+      if (uploadStarted) return;
+      uploadStarted = true;
+      this.upload(task, done);
+    };
+    void this.d.tracker.run(async () => {
+      if (task.webhookURL !== undefined) {
+        await this.sendWebhook(task.webhookURL, done, () => {
+          markFirst();
+          startUpload();
+        });
+      }
+      startUpload();
+    });
+  }
+
+  private deliverShuffled(task: ProviderTask, held: Finished[], markFirst: () => void): void {
+    const { random, tracker } = this.d;
+    let order = random.shuffle(held);
+    // A shuffle may land on the original order; the fault promises a different one when it can.
+    if (order.length > 1 && order.every((d, i) => d === held[i])) order = [...held].reverse();
+    void tracker.run(async () => {
+      for (const done of order) {
+        await tracker.sleep(random.int(REORDER_GAP_MIN_MS, REORDER_GAP_MAX_MS));
+        this.deliver(task, done, markFirst);
+      }
+    });
+  }
+
+  private async sendWebhook(url: string, done: Finished, afterFirstAttempt: () => void): Promise<void> {
+    const { faults, stats, webhooks, tracker, random } = this.d;
+    if (faults.roll('dropWebhook')) {
+      stats.webhooksDropped++;
+      afterFirstAttempt();
+      return;
+    }
+    const body = done.error
+      ? writeJson({ errors: [done.error] })
+      : writeJson(faults.roll('flatWebhookBody') ? done.item : { data: [done.item] });
+    const ok = await webhooks.deliver(url, body, afterFirstAttempt);
+    if (!ok) return;
+    done.result.delivered = 'webhook';
+    if (faults.roll('duplicateWebhook')) {
+      await tracker.sleep(random.int(DUPLICATE_DELAY_MIN_MS, DUPLICATE_DELAY_MAX_MS));
+      stats.webhooksDuplicated++;
+      await webhooks.deliver(url, body);
+    }
+  }
+
+  private upload(task: ProviderTask, done: Finished): void {
+    const url = task.uploadEndpoint;
+    if (url === undefined || done.error) return;
+    const { faults, uploader, tracker } = this.d;
+    const fault = { fail: faults.roll('uploadFail'), slow: faults.roll('slowUpload') };
+    void tracker.run(async () => {
+      const ok = await uploader.upload(url, done.bytes, done.result.contentType, fault);
+      if (ok && done.result.delivered === 'none') done.result.delivered = 'upload';
+    });
+  }
+}
