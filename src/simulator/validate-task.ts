@@ -64,7 +64,9 @@ export function validateImageTask(
   const input = flatReferenceImagesAllowed ? liftFlatReferenceImages(raw) : raw;
   const parsed = safeParseProviderTask(input);
   if (parsed.success) return { ok: true, task: parsed.data };
-  const [issue] = toFieldIssues(parsed.error);
+  // An unknown key is reported first, as the provider rejects undeclared parameters before values.
+  const issues = toFieldIssues(parsed.error);
+  const issue = issues.find((i) => i.rule === 'unknown_key') ?? issues[0];
   const taskUUID = typeof raw.taskUUID === 'string' ? raw.taskUUID : undefined;
   const where = { ...(taskUUID ? { taskUUID } : {}), taskType: 'imageInference' };
   if (!issue) return { ok: false, error: providerError('invalidRequestBody', 'Invalid task.', where) };
