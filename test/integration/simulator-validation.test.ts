@@ -170,7 +170,11 @@ describe('simulator task validation for bfl:3@1', () => {
     ['a taskUUID that is not a UUID v4', { taskUUID: 'abc' }, { code: 'invalidTaskUUID', taskUUID: 'abc' }],
     ['a string width', { width: 'wide' }, { code: 'invalidWidth' }],
     ['an unknown top-level key', { steps: 28 }, { code: 'unsupportedParameter', parameter: 'steps' }],
-    ['negativePrompt', { negativePrompt: 'x y' }, { code: 'unsupportedParameter', parameter: 'negativePrompt' }],
+    [
+      'negativePrompt',
+      { negativePrompt: 'x y' },
+      { code: 'unsupportedParameter', parameter: 'negativePrompt' },
+    ],
     [
       'an unknown key under inputs',
       { inputs: { seedImage: 'https://example.com/a.png' } },
@@ -183,7 +187,9 @@ describe('simulator task validation for bfl:3@1', () => {
     ],
     [
       'three reference images',
-      { inputs: { referenceImages: ['https://a.test/1.png', 'https://a.test/2.png', 'https://a.test/3.png'] } },
+      {
+        inputs: { referenceImages: ['https://a.test/1.png', 'https://a.test/2.png', 'https://a.test/3.png'] },
+      },
       { code: 'invalidReferenceImages', parameter: 'inputs.referenceImages', max: 2 },
     ],
     [
@@ -216,10 +222,16 @@ describe('simulator task validation for bfl:3@1', () => {
     expect(e).toMatchObject(expected);
   });
 
-  it.each(['positivePrompt', 'width', 'height', 'model'])('rejects a task without %s as missing', async (field) => {
-    const e = await errorFor({}, field);
-    expect(e).toMatchObject({ code: `missing${field[0]!.toUpperCase()}${field.slice(1)}`, parameter: field });
-  });
+  it.each(['positivePrompt', 'width', 'height', 'model'])(
+    'rejects a task without %s as missing',
+    async (field) => {
+      const e = await errorFor({}, field);
+      expect(e).toMatchObject({
+        code: `missing${field[0]!.toUpperCase()}${field.slice(1)}`,
+        parameter: field,
+      });
+    },
+  );
 
   it('writes the seed bound above 2^53 with every digit', async () => {
     const r = await post(`[${JSON.stringify(task()).replace(/}$/, ',"seed":9223372036854775808}')}]`);
@@ -237,7 +249,10 @@ describe('simulator task validation for bfl:3@1', () => {
     ['ttl 60', { ttl: 60 }],
     ['seed 0', { seed: 0 }],
     ['two reference images', { inputs: { referenceImages: ['https://a.test/1.png', randomUUID()] } }],
-    ['every documented bfl setting', { providerSettings: { bfl: { promptUpsampling: true, safetyTolerance: 6 } } }],
+    [
+      'every documented bfl setting',
+      { providerSettings: { bfl: { promptUpsampling: true, safetyTolerance: 6 } } },
+    ],
     ['safety.checkContent and mode fast', { safety: { checkContent: true, mode: 'fast' } }],
     ['every output type', { outputType: 'dataURI', outputFormat: 'WEBP' }],
   ])('accepts %s', async (_label, extra) => {
@@ -247,7 +262,10 @@ describe('simulator task validation for bfl:3@1', () => {
   });
 
   it('accepts top-level referenceImages when flatReferenceImagesAllowed is set', async () => {
-    const legacy = await startSimulator({ flatReferenceImagesAllowed: true, latency: { minMs: 1, maxMs: 1 } });
+    const legacy = await startSimulator({
+      flatReferenceImagesAllowed: true,
+      latency: { minMs: 1, maxMs: 1 },
+    });
     try {
       const res = await fetch(legacy.url, {
         method: 'POST',
