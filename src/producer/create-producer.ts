@@ -29,7 +29,10 @@ export interface EnqueueResult {
 export interface Producer {
   readonly queue: TaskQueue;
   enqueue(task: unknown, opts?: EnqueueOptions): Promise<EnqueueResult>;
-  enqueueBatch(source: Iterable<unknown> | AsyncIterable<unknown>, opts?: BatchOptions): Promise<BatchSummary>;
+  enqueueBatch(
+    source: Iterable<unknown> | AsyncIterable<unknown>,
+    opts?: BatchOptions,
+  ): Promise<BatchSummary>;
   close(): Promise<void>;
 }
 
@@ -42,7 +45,8 @@ export function createProducer(opts: ProducerOptions): Producer {
     queue,
     async enqueue(input, o = {}) {
       const task = prepareTask(input, o.idempotencyKey);
-      const existed = (await queue.getJob(task.taskUUID)) !== undefined || (await tasks.get(task.taskUUID)) !== null;
+      const existed =
+        (await queue.getJob(task.taskUUID)) !== undefined || (await tasks.get(task.taskUUID)) !== null;
       if (existed) return { taskUUID: task.taskUUID, duplicate: true };
       await queue.add(
         JOB_NAME,
@@ -52,7 +56,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       return { taskUUID: task.taskUUID, duplicate: false };
     },
     enqueueBatch(source, o = {}) {
-      return enqueueBatch({ queue, batches, attempts }, source, o);
+      return enqueueBatch({ redis: opts.connection, queue, batches, attempts }, source, o);
     },
     async close() {
       await queue.close();

@@ -11,6 +11,7 @@ import { BatchValidationError, type FieldIssue, ValidationError } from '../error
 import type { BatchStore } from '../tasks/batch-store.js';
 import { JOB_NAME, type QueuedTask } from '../tasks/job-data.js';
 import type { TaskQueue } from '../tasks/queue.js';
+import type { RedisClient } from '../tasks/task-store.js';
 import { taskJobOptions } from './job-options.js';
 import { prepareTask } from './prepare-task.js';
 
@@ -20,6 +21,11 @@ export const DEFAULT_CHUNK_SIZE = 1000;
 export interface SourcedTask {
   task: unknown;
   line: number;
+}
+
+/** An entry that could not even be parsed (e.g. a JSONL line that is not JSON). */
+export class MalformedEntry {
+  constructor(readonly message: string) {}
 }
 
 export interface BatchOptions {
@@ -44,10 +50,13 @@ export interface BatchSummary {
   /** Tasks in the batch (valid entries, duplicates within the batch counted once). */
   total: number;
   enqueued: number;
+  /** Entries whose taskUUID already exists outside this batch: left where they are, not added. */
+  duplicates: number;
   skipped: InvalidEntry[];
 }
 
 interface Ctx {
+  redis: RedisClient;
   queue: TaskQueue;
   batches: BatchStore;
   attempts: number;
@@ -63,9 +72,15 @@ export async function enqueueBatch(
   if (opts.onInvalid === 'skip') {
     await ctx.batches.open({ batchId, budgetUsd: opts.budgetUsd, callbackUrl: opts.callbackUrl });
     const skipped: InvalidEntry[] = [];
-    const enqueued = await addInChunks(ctx, batchId, chunkSize, validated(source, skipped), opts.onProgress);
+    const { enqueued, duplicates } = await addInChunks(
+      ctx,
+      batchId,
+      chunkSize,
+      validated(source, skipped),
+      opts.onProgress,
+    );
     const { total } = await ctx.batches.seal(batchId);
-    return { batchId, total, enqueued, skipped };
+    return { batchId, total, enqueued, duplicates, skipped };
   }
   const dir = await mkdtemp(join(tmpdir(), 'kr-batch-'));
   try {
@@ -73,9 +88,15 @@ export async function enqueueBatch(
     const invalid = await spoolValid(source, spool);
     if (invalid.length > 0) throw new BatchValidationError(invalid);
     await ctx.batches.open({ batchId, budgetUsd: opts.budgetUsd, callbackUrl: opts.callbackUrl });
-    const enqueued = await addInChunks(ctx, batchId, chunkSize, readSpool(spool), opts.onProgress);
+    const { enqueued, duplicates } = await addInChunks(
+      ctx,
+      batchId,
+      chunkSize,
+      readSpool(spool),
+      opts.onProgress,
+    );
     const { total } = await ctx.batches.seal(batchId);
-    return { batchId, total, enqueued, skipped: [] };
+    return { batchId, total, enqueued, duplicates, skipped: [] };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -94,6 +115,7 @@ function isSourced(x: unknown): x is SourcedTask {
 }
 
 function check(input: unknown): QueuedTask | FieldIssue[] {
+  if (input instanceof MalformedEntry) return [{ path: '', rule: 'json', message: input.message }];
   try {
     return prepareTask(input);
   } catch (e) {
@@ -110,7 +132,10 @@ async function* validated(source: Iterable<unknown> | AsyncIterable<unknown>, sk
   }
 }
 
-async function spoolValid(source: Iterable<unknown> | AsyncIterable<unknown>, path: string): Promise<InvalidEntry[]> {
+async function spoolValid(
+  source: Iterable<unknown> | AsyncIterable<unknown>,
+  path: string,
+): Promise<InvalidEntry[]> {
   const out = createWriteStream(path);
   const invalid: InvalidEntry[] = [];
   for await (const e of entries(source)) {
@@ -120,7 +145,9 @@ async function spoolValid(source: Iterable<unknown> | AsyncIterable<unknown>, pa
       await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
   }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
   return invalid;
 }
 
@@ -138,29 +165,60 @@ async function addInChunks(
   chunkSize: number,
   tasks: AsyncIterable<{ index: number; task: QueuedTask }>,
   onProgress?: (n: number) => void,
-): Promise<number> {
+): Promise<{ enqueued: number; duplicates: number }> {
   let chunk: { index: number; task: QueuedTask }[] = [];
   let enqueued = 0;
+  let duplicates = 0;
   const flush = async () => {
     if (chunk.length === 0) return;
     const now = Date.now();
+    const fresh = await withoutForeignTasks(ctx, batchId, chunk);
+    duplicates += chunk.length - fresh.length;
     // Batch membership first: a job may finish before this returns, and its batch must know it.
-    await ctx.batches.addTasks(batchId, chunk.map((c) => ({ index: c.index, taskUUID: c.task.taskUUID })));
+    await ctx.batches.addTasks(
+      batchId,
+      fresh.map((c) => ({ index: c.index, taskUUID: c.task.taskUUID })),
+    );
     await ctx.queue.addBulk(
-      chunk.map((c) => ({
+      fresh.map((c) => ({
         name: JOB_NAME,
         data: { task: c.task, batchId, enqueuedAt: now },
         opts: taskJobOptions(c.task.taskUUID, ctx.attempts),
       })),
     );
-    enqueued += chunk.length;
+    enqueued += fresh.length;
     chunk = [];
-    onProgress?.(enqueued);
+    onProgress?.(enqueued + duplicates);
   };
   for await (const t of tasks) {
     chunk.push(t);
     if (chunk.length >= chunkSize) await flush();
   }
   await flush();
-  return enqueued;
+  return { enqueued, duplicates };
+}
+
+/**
+ * Drops tasks that already exist (as a job or a task record) outside this batch: BullMQ would
+ * ignore them silently and the batch would wait for them forever. Tasks already in this very batch
+ * stay, so re-running an interrupted batch resumes it.
+ */
+async function withoutForeignTasks<T extends { task: QueuedTask }>(
+  ctx: Ctx,
+  batchId: string,
+  chunk: T[],
+): Promise<T[]> {
+  const multi = ctx.redis.multi();
+  for (const c of chunk) {
+    multi.hget(ctx.queue.toKey(c.task.taskUUID), 'data');
+    multi.hget(ctx.batches.keys.task(c.task.taskUUID), 'batchId');
+  }
+  const res = (await multi.exec()) ?? [];
+  return chunk.filter((_, i) => {
+    const jobData = res[2 * i]?.[1] as string | null | undefined;
+    const recordBatch = res[2 * i + 1]?.[1] as string | null | undefined;
+    if (recordBatch !== null && recordBatch !== undefined) return recordBatch === batchId;
+    if (jobData === null || jobData === undefined) return true;
+    return (JSON.parse(jobData) as { batchId?: string }).batchId === batchId;
+  });
 }

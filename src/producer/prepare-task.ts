@@ -10,7 +10,11 @@ export function prepareTask(input: unknown, idempotencyKey?: string): QueuedTask
   const valid = validateTaskInput(input);
   if (valid.taskUUID && idempotencyKey) {
     throw new ValidationError([
-      { path: 'taskUUID', rule: 'exclusive', message: 'give either taskUUID or an idempotency key, not both' },
+      {
+        path: 'taskUUID',
+        rule: 'exclusive',
+        message: 'give either taskUUID or an idempotency key, not both',
+      },
     ]);
   }
   const taskUUID = valid.taskUUID ?? (idempotencyKey ? deriveUuid(`idem:${idempotencyKey}`) : randomUUID());

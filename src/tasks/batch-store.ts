@@ -67,6 +67,7 @@ export class BatchStore {
       createdAt: num(h.createdAt),
       state: h.state === 'enqueued' ? 'enqueued' : 'enqueuing',
       submitted: num(h.submitted),
+      settled: num(h.settled),
       completed: num(h.completed),
       failed: num(h.failed),
       cancelled: num(h.cancelled),

@@ -57,6 +57,8 @@ export interface BatchRecord {
   createdAt: number;
   state: 'enqueuing' | 'enqueued';
   submitted: number;
+  /** Tasks that ended after the provider accepted them (so in flight = submitted - settled). */
+  settled: number;
   completed: number;
   failed: number;
   cancelled: number;

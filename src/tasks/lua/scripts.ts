@@ -98,6 +98,8 @@ redis.call('ZREM', KEYS[3], ARGV[5])
 local batch = redis.call('HGET', KEYS[1], 'batchId')
 if not batch or batch == '' then return 1 end
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+-- 'settled' counts tasks that ended after the provider accepted them: inFlight = submitted - settled.
+if state == 'submitted' then redis.call('HINCRBY', KEYS[2], 'settled', 1) end
 if tonumber(ARGV[4]) > 0 then redis.call('HINCRBYFLOAT', KEYS[2], 'cost', ARGV[4]) end
 local b = redis.call('HMGET', KEYS[2], 'total', 'completed', 'failed', 'cancelled', 'state')
 local ended = (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[4]) or 0)

@@ -1,0 +1,62 @@
+// `kontext-relay status <batchId|taskUUID>`: state, and the outputs of every completed task.
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load-config.js';
+import {
+  readBatchStatus,
+  readBatchTasks,
+  readTaskStatus,
+  type TaskStatus,
+} from '../../status/read-status.js';
+import { openContext } from '../open-context.js';
+
+const PAGE = 500;
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('show a batch or a task: state, counts, and each completed task’s stored outputs')
+    .argument('<id>', 'batch id or taskUUID')
+    .option('--json', 'print JSON (documented in the README)')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const ctx = openContext(loadConfig());
+      try {
+        const batch = await readBatchStatus(ctx, id);
+        if (batch) {
+          const tasks: TaskStatus[] = [];
+          for (let off = 0; off < batch.total; off += PAGE)
+            tasks.push(...(await readBatchTasks(ctx, id, off, PAGE)));
+          if (o.json) {
+            console.log(JSON.stringify({ kind: 'batch', ...batch, tasks }, null, 2));
+            return;
+          }
+          console.log(`batch ${batch.batchId}: ${batch.state}`);
+          console.log(
+            `  total ${batch.total} | completed ${batch.completed} | failed ${batch.failed} | cancelled ${batch.cancelled} | in flight ${batch.inFlight} | queued ${batch.queued} | cost $${batch.cost.toFixed(4)}`,
+          );
+          for (const t of tasks) printTask(t, '  ');
+          return;
+        }
+        const task = await readTaskStatus(ctx, id);
+        if (!task) {
+          if (o.json) console.log(JSON.stringify({ kind: 'unknown', id }));
+          else console.error(`no batch or task with id ${id}`);
+          process.exitCode = 3;
+          return;
+        }
+        if (o.json) console.log(JSON.stringify({ kind: 'task', ...task }, null, 2));
+        else printTask(task, '');
+      } finally {
+        await ctx.close();
+      }
+    });
+}
+
+function printTask(t: TaskStatus, indent: string): void {
+  const why = t.reason ? ` — ${t.reason}` : '';
+  console.log(`${indent}${t.taskUUID} ${t.state}${why}`);
+  for (const out of t.outputs) {
+    console.log(
+      `${indent}  s3://${out.bucket}/${out.key} ${out.size}B ${out.contentType} sha256=${out.sha256.slice(0, 16)}… image=${out.imageUUID} seed=${out.seed ?? '-'} cost=${out.cost ?? '-'}`,
+    );
+  }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The kontext-relay command line: thin commands over the library modules.
+import { Command } from 'commander';
+import { ConfigError, RelayError } from '../errors.js';
+import { registerDemo } from './commands/demo.js';
+import { registerEnqueue } from './commands/enqueue.js';
+import { registerServe } from './commands/serve.js';
+import { registerSimulator } from './commands/simulator.js';
+import { registerStatus } from './commands/status.js';
+
+const program = new Command('kontext-relay')
+  .description('Queue-driven image generation with Runware imageInference (FLUX.1 Kontext [pro])')
+  .showHelpAfterError();
+
+registerDemo(program);
+registerServe(program);
+registerEnqueue(program);
+registerStatus(program);
+registerSimulator(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);
+  else console.error(e);
+  process.exit(e instanceof ConfigError ? 78 : 1);
+});

@@ -1,0 +1,147 @@
+// Composes the long-lived roles from one Config: the worker, the HTTP server (webhooks, metrics,
+// health, and whatever else is mounted on it), or both. Every connection it opens it closes.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from 'bullmq';
+import express, { type Express } from 'express';
+import type { Config } from '../config/load-config.js';
+import { ConfigError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { RelayMetrics } from '../metrics/relay-metrics.js';
+import { fetchPolicyFromConfig } from '../outputs/fetch-policy.js';
+import { createOutputDispatcher } from '../outputs/guarded-dispatcher.js';
+import { RunwareClient } from '../provider/runware-client.js';
+import { ObjectStore } from '../storage/object-store.js';
+import { BatchStore } from '../tasks/batch-store.js';
+import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
+import { openQueue, type TaskQueue } from '../tasks/queue.js';
+import { createRedis } from '../tasks/redis-connection.js';
+import { type RedisClient, TaskStore } from '../tasks/task-store.js';
+import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
+import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
+import { collectQueueDepths } from './queue-depth-metrics.js';
+
+export type Role = 'worker' | 'webhook' | 'all';
+
+export interface ServiceContext {
+  config: Config;
+  redis: RedisClient;
+  queue: TaskQueue;
+  tasks: TaskStore;
+  batches: BatchStore;
+  store: ObjectStore;
+  metrics: RelayMetrics;
+  logger: Logger;
+}
+
+export interface ServiceOptions {
+  config: Config;
+  role?: Role;
+  logger?: Logger;
+  worker?: TaskWorkerOptions;
+  /** Mount more routes (dashboard, events) on the HTTP server before it listens. */
+  mount?: (app: Express, ctx: ServiceContext) => void | Promise<void>;
+}
+
+export interface RunningService extends ServiceContext {
+  worker: Worker<TaskJobData, TaskJobResult> | undefined;
+  server: Server | undefined;
+  /** Base URL of the HTTP server, when this process runs it. */
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  const { config } = opts;
+  const role = opts.role ?? 'all';
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  if (!config.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET must be set (at least 16 characters)');
+  const redis = createRedis(config);
+  const queue = openQueue(config, redis);
+  const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
+  const store = ObjectStore.fromConfig(config);
+  await store.ensureBucket();
+  const metrics = new RelayMetrics();
+  collectQueueDepths(metrics, queue, tasks);
+  const ctx: ServiceContext = {
+    config,
+    redis,
+    queue,
+    tasks,
+    batches: new BatchStore(redis, tasks.keys),
+    store,
+    metrics,
+    logger,
+  };
+  const closers: (() => Promise<unknown>)[] = [];
+
+  let worker: RunningService['worker'];
+  if (role === 'worker' || role === 'all') {
+    if (!config.RUNWARE_API_KEY) throw new ConfigError('RUNWARE_API_KEY must be set for the worker role');
+    const client = new RunwareClient({
+      url: config.RUNWARE_API_URL,
+      apiKey: config.RUNWARE_API_KEY,
+      timeoutMs: config.PROVIDER_TIMEOUT_MS,
+    });
+    const workerRedis = createRedis(config);
+    const fetchPolicy = fetchPolicyFromConfig(config);
+    const fetchDispatcher = createOutputDispatcher(fetchPolicy);
+    worker = createTaskWorker(
+      { config, tasks, client, store, fetchPolicy, fetchDispatcher, queue, metrics, logger },
+      workerRedis,
+      opts.worker,
+    );
+    closers.push(async () => {
+      await worker?.close();
+      await client.close();
+      await fetchDispatcher.close();
+      workerRedis.disconnect();
+    });
+  }
+
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (role === 'webhook' || role === 'all') {
+    const app = express();
+    app.disable('x-powered-by');
+    app.get('/healthz', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.get('/metrics', async (_req, res) => {
+      res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+    mountWebhookRoutes(
+      app,
+      { secret: config.WEBHOOK_SECRET, tasks, queue, metrics, logger },
+      { bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES },
+    );
+    await opts.mount?.(app, ctx);
+    app.use(errorToHttp);
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    server.keepAliveTimeout = 65_000;
+    const port = (server.address() as AddressInfo).port;
+    url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+    const s = server;
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        }),
+    );
+  }
+
+  return {
+    ...ctx,
+    worker,
+    server,
+    url,
+    async close() {
+      for (const c of closers.reverse()) await c();
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

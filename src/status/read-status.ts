@@ -1,0 +1,128 @@
+// Status of a task or a batch as the CLI (`status --json`) and the dashboard show it. The JSON shapes
+// here are a public interface, documented in the README; change them only compatibly.
+
+import type { BatchStore } from '../tasks/batch-store.js';
+import type { TaskQueue } from '../tasks/queue.js';
+import type { TaskStore } from '../tasks/task-store.js';
+import type { ProviderFailure, StoredOutput } from '../tasks/types.js';
+
+export interface StatusContext {
+  queue: TaskQueue;
+  tasks: TaskStore;
+  batches: BatchStore;
+}
+
+export type TaskStatusState = 'queued' | 'submitting' | 'submitted' | 'completed' | 'failed' | 'cancelled';
+
+export interface TaskStatus {
+  taskUUID: string;
+  batchId: string | null;
+  state: TaskStatusState;
+  /** BullMQ's view: waiting, active, delayed (parked while the provider works), completed, failed… */
+  jobState: string;
+  positivePrompt: string | null;
+  width: number | null;
+  height: number | null;
+  seed: string | null;
+  expected: number;
+  enqueuedAt: number | null;
+  submittedAt: number | null;
+  finishedAt: number | null;
+  /** Results are due (first poll time passed) and not all stored yet. */
+  overdue: boolean;
+  reason: string | null;
+  providerError: ProviderFailure | null;
+  cost: number;
+  outputs: StoredOutput[];
+}
+
+export type BatchStatusState =
+  | 'enqueuing'
+  | 'running'
+  | 'completed'
+  | 'completed_with_failures'
+  | 'cancelled';
+
+export interface BatchStatus {
+  batchId: string;
+  state: BatchStatusState;
+  total: number;
+  queued: number;
+  inFlight: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  cost: number;
+  budgetUsd: number | null;
+  createdAt: number;
+  finishedAt: number | null;
+  cancelRequested: boolean;
+}
+
+export async function readTaskStatus(ctx: StatusContext, taskUUID: string): Promise<TaskStatus | null> {
+  const [rec, job] = await Promise.all([ctx.tasks.get(taskUUID), ctx.queue.getJob(taskUUID)]);
+  if (!rec && !job) return null;
+  const jobState = job ? await job.getState() : 'unknown';
+  const outputs = rec ? await ctx.tasks.storedOutputs(taskUUID) : [];
+  const task = job?.data.task;
+  const now = Date.now();
+  return {
+    taskUUID,
+    batchId: rec?.batchId ?? job?.data.batchId ?? null,
+    state: rec?.state ?? 'queued',
+    jobState,
+    positivePrompt: task?.positivePrompt ?? null,
+    width: task?.width ?? null,
+    height: task?.height ?? null,
+    seed: task?.seed ?? null,
+    expected: rec?.expected ?? task?.numberResults ?? 1,
+    enqueuedAt: job?.data.enqueuedAt ?? null,
+    submittedAt: rec?.submittedAt ?? null,
+    finishedAt: rec?.finishedAt ?? null,
+    overdue: rec?.state === 'submitted' && rec.nextPollAt > 0 && now > rec.nextPollAt,
+    reason: rec?.reason ?? (job?.failedReason || null),
+    providerError: rec?.providerError ?? null,
+    cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0),
+    outputs,
+  };
+}
+
+export async function readBatchStatus(ctx: StatusContext, batchId: string): Promise<BatchStatus | null> {
+  const b = await ctx.batches.get(batchId);
+  if (!b) return null;
+  const ended = b.completed + b.failed + b.cancelled;
+  const total = b.state === 'enqueued' ? b.total : await ctx.batches.size(batchId);
+  const inFlight = Math.max(0, b.submitted - b.settled);
+  let state: BatchStatusState = 'running';
+  if (b.state === 'enqueuing') state = 'enqueuing';
+  else if (b.finishedAt !== undefined || ended >= total) {
+    state = b.cancelled > 0 ? 'cancelled' : b.failed > 0 ? 'completed_with_failures' : 'completed';
+  }
+  return {
+    batchId,
+    state,
+    total,
+    queued: Math.max(0, total - ended - inFlight),
+    inFlight,
+    completed: b.completed,
+    failed: b.failed,
+    cancelled: b.cancelled,
+    cost: Math.round(b.cost * 1e6) / 1e6,
+    budgetUsd: b.budgetUsd ?? null,
+    createdAt: b.createdAt,
+    finishedAt: b.finishedAt ?? null,
+    cancelRequested: b.cancelRequested,
+  };
+}
+
+/** Task statuses of a batch, in batch order, one page at a time. */
+export async function readBatchTasks(
+  ctx: StatusContext,
+  batchId: string,
+  offset = 0,
+  limit = 100,
+): Promise<TaskStatus[]> {
+  const ids = await ctx.batches.taskUUIDs(batchId, offset, limit);
+  const out = await Promise.all(ids.map((id) => readTaskStatus(ctx, id)));
+  return out.filter((t): t is TaskStatus => t !== null);
+}

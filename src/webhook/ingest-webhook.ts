@@ -1,0 +1,84 @@
+// The webhook receiver's core, free of HTTP frameworks: authenticate the call, parse any of the three
+// body shapes, record each item (deduplicated on taskUUID + imageUUID) durably in Redis, wake the job.
+// Storage happens after the answer, in the task's job, so the answer stays fast and nothing is lost
+// if this process dies after answering.
+import { parseWebhookBody, taskUUIDSchema } from '../contract/index.js';
+import { WebhookError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RelayMetrics } from '../metrics/relay-metrics.js';
+import type { TaskQueue } from '../tasks/queue.js';
+import type { TaskStore } from '../tasks/task-store.js';
+import { wakeJob } from '../tasks/wake-job.js';
+import { verifyWebhookToken } from '../tokens/webhook-token.js';
+
+export interface IngestDeps {
+  secret: string;
+  tasks: TaskStore;
+  queue: TaskQueue;
+  metrics: RelayMetrics;
+  logger: Logger;
+}
+
+export interface WebhookCall {
+  taskUUID: string;
+  token: unknown;
+  exp: unknown;
+  body: unknown;
+}
+
+export interface IngestResult {
+  received: number;
+  duplicates: number;
+  late: number;
+  errors: number;
+}
+
+export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promise<IngestResult> {
+  if (!taskUUIDSchema.safeParse(call.taskUUID).success) {
+    throw new WebhookError('WEBHOOK_BAD_TASK', 404, 'unknown task');
+  }
+  const check = verifyWebhookToken(deps.secret, call.taskUUID, call.token, call.exp);
+  if (check !== 'ok')
+    throw new WebhookError(`WEBHOOK_TOKEN_${check.toUpperCase()}`, 401, `webhook token ${check}`);
+
+  const parsed = parseWebhookBody(call.body);
+  if (parsed.items.length === 0 && parsed.errors.length === 0) {
+    throw new WebhookError(
+      'WEBHOOK_BAD_BODY',
+      400,
+      `no result in body: ${parsed.invalid.join('; ') || 'empty'}`,
+    );
+  }
+  const foreign = [...parsed.items, ...parsed.errors].find((x) => x.taskUUID && x.taskUUID !== call.taskUUID);
+  if (foreign) {
+    throw new WebhookError('WEBHOOK_TASK_MISMATCH', 403, 'body names another task than the URL token');
+  }
+
+  const out: IngestResult = { received: 0, duplicates: 0, late: 0, errors: 0 };
+  let wake: string | undefined;
+  for (const item of parsed.items) {
+    const r = await deps.tasks.recordItem(call.taskUUID, item);
+    if (r.kind === 'unknown') throw new WebhookError('WEBHOOK_UNKNOWN_TASK', 404, 'unknown task');
+    if (r.kind === 'new') {
+      out.received++;
+      wake = r.jobId;
+    } else if (r.kind === 'duplicate' || r.kind === 'extra') out.duplicates++;
+    else out.late++;
+    deps.metrics.webhooks.inc({ outcome: r.kind });
+  }
+  for (const err of parsed.errors) {
+    const r = await deps.tasks.recordError(call.taskUUID, {
+      code: err.code,
+      message: err.message ?? 'the provider reported an error',
+    });
+    if (r.kind === 'unknown') throw new WebhookError('WEBHOOK_UNKNOWN_TASK', 404, 'unknown task');
+    out.errors++;
+    deps.metrics.webhooks.inc({ outcome: 'error' });
+    if (r.kind === 'new') wake = r.jobId;
+  }
+  if (wake) await wakeJob(deps.queue, wake);
+  if (out.duplicates || out.late) {
+    deps.logger.debug({ taskUUID: call.taskUUID, ...out }, 'duplicate or late webhook acknowledged');
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+// Turns a queued task into the provider task(s) to submit. Webhook mode: the task itself, async, with
+// a tokenised webhookURL. Upload mode: one single-result provider task per output slot, each with its
+// own presigned uploadEndpoint — the provider's uploads to one URL overwrite each other (contract §7).
+import { type ProviderTask, SEED_MAX } from '../contract/index.js';
+import { outputKey } from '../storage/key-layout.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { deriveUuid } from '../tasks/derive-uuid.js';
+import type { QueuedTask } from '../tasks/job-data.js';
+import { webhookUrlFor } from '../tokens/webhook-token.js';
+
+export interface DeliveryTarget {
+  mode: 'webhook' | 'upload';
+  publicUrl: string;
+  secret: string;
+  /** Unix seconds after which the webhook tokens stop working. */
+  tokenExpiresAtSec: number;
+  keyPrefix: string;
+  /** Presigned URL lifetime for upload mode. */
+  uploadUrlTtlSec: number;
+}
+
+/** Subtask UUIDs for upload mode, derived so a retried submit reuses them (conflict = accepted). */
+export function uploadSubtaskUuids(task: QueuedTask): string[] {
+  const n = task.numberResults ?? 1;
+  return Array.from({ length: n }, (_, slot) => deriveUuid(`${task.taskUUID}/upload/${slot}`));
+}
+
+export async function buildProviderTasks(
+  task: QueuedTask,
+  target: DeliveryTarget,
+  store: ObjectStore,
+): Promise<ProviderTask[]> {
+  const base: ProviderTask = {
+    ...task,
+    taskType: 'imageInference',
+    includeCost: true,
+    deliveryMethod: 'async',
+  };
+  if (target.mode === 'webhook') {
+    return [
+      {
+        ...base,
+        webhookURL: webhookUrlFor(target.publicUrl, target.secret, task.taskUUID, target.tokenExpiresAtSec),
+      },
+    ];
+  }
+  const format = task.outputFormat ?? 'JPG';
+  const subtasks = uploadSubtaskUuids(task);
+  return Promise.all(
+    subtasks.map(async (subUUID, slot) => ({
+      ...base,
+      taskUUID: subUUID,
+      numberResults: 1,
+      ...(task.seed !== undefined ? { seed: offsetSeed(task.seed, slot) } : {}),
+      uploadEndpoint: await store.presignPut(
+        outputKey(target.keyPrefix, task.taskUUID, slot, format),
+        target.uploadUrlTtlSec,
+      ),
+      webhookURL: webhookUrlFor(target.publicUrl, target.secret, subUUID, target.tokenExpiresAtSec),
+    })),
+  );
+}
+
+/** Each result of a multi-result task uses a different seed, as the provider does for numberResults. */
+function offsetSeed(seed: string, slot: number): string {
+  return ((BigInt(seed) + BigInt(slot)) % (SEED_MAX + 1n)).toString();
+}

@@ -1,0 +1,54 @@
+// Builds the BullMQ Worker for the task queue. Concurrency bounds only the short submit/store steps;
+// waiting for the provider happens in the delayed set, so in-flight tasks are not limited by it.
+import { Worker, type WorkerOptions } from 'bullmq';
+import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
+import { bullPrefix } from '../tasks/keys.js';
+import type { RedisClient } from '../tasks/task-store.js';
+import { createProcessor } from './process-task.js';
+import type { WorkerDeps } from './worker-deps.js';
+
+/** Our steps are idempotent, so a job stalled by a crashed worker is always safe to run again. */
+const MAX_STALLED_COUNT = 1000;
+
+export interface TaskWorkerOptions {
+  /** Lock duration; a crashed worker's jobs are picked up again after about this long. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  autorun?: boolean;
+}
+
+export function createTaskWorker(
+  deps: WorkerDeps,
+  connection: RedisClient,
+  opts: TaskWorkerOptions = {},
+): Worker<TaskJobData, TaskJobResult> {
+  const cfg = deps.config;
+  const options: WorkerOptions = {
+    connection,
+    prefix: bullPrefix(cfg.QUEUE_PREFIX),
+    concurrency: cfg.WORKER_CONCURRENCY,
+    maxStalledCount: MAX_STALLED_COUNT,
+    autorun: opts.autorun ?? true,
+    ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
+    ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
+    ...(cfg.SUBMIT_RATE_MAX
+      ? { limiter: { max: cfg.SUBMIT_RATE_MAX, duration: cfg.SUBMIT_RATE_DURATION_MS } }
+      : {}),
+  };
+  let worker: Worker<TaskJobData, TaskJobResult> | undefined;
+  const processor = createProcessor(deps, {
+    async rateLimit(ms) {
+      await worker?.rateLimit(ms);
+      return Worker.RateLimitError();
+    },
+    async pause(reason) {
+      await deps.queue.pause();
+      await deps.tasks.setQueuePausedReason(reason);
+      await worker?.rateLimit(cfg.RATE_LIMIT_BACKOFF_MS);
+      return Worker.RateLimitError();
+    },
+  });
+  worker = new Worker<TaskJobData, TaskJobResult>(cfg.QUEUE_NAME, processor, options);
+  worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
+  return worker;
+}

@@ -1,0 +1,188 @@
+// The BullMQ processor: one job per task, run as a step job. It submits, then parks the job in the
+// delayed set (no worker slot held) until a webhook wakes it, a poll is due, or the deadline passes.
+// Every step is idempotent, so a crash anywhere only repeats work that dedups.
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { OutputFetchError, ProviderError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
+import { type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
+import { nextPollDelay, pollProvider } from './poll-provider.js';
+import { storeOutputs } from './store-outputs.js';
+import { submitTask } from './submit-task.js';
+import type { WorkerDeps } from './worker-deps.js';
+
+/** Re-check delay while an upload-mode object has not reached the bucket yet. */
+export const UPLOAD_RECHECK_MS = 1000;
+/** Re-try delay after a retryable storage failure (S3 unavailable, fetch failed). */
+export const STORAGE_RETRY_MS = 2000;
+/** Rounds of store/poll in one activation before parking again (bounds a single run). */
+const MAX_ROUNDS = 4;
+
+export type TaskJob = Job<TaskJobData, TaskJobResult>;
+
+export interface ProcessorControl {
+  /** Slow the whole queue down (BullMQ rate limiting) and hand back the error to throw. */
+  rateLimit(ms: number): Promise<Error>;
+  /** Stop taking jobs (auth/quota failures) until an operator resumes the queue. */
+  pause(reason: string): Promise<Error>;
+}
+
+export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
+  return async function processTask(job: TaskJob, token?: string): Promise<TaskJobResult> {
+    const { task, batchId } = job.data;
+    const log = deps.logger.child({ taskUUID: task.taskUUID, jobId: job.id, batchId });
+    let rec = await deps.tasks.get(task.taskUUID);
+    if (rec && TERMINAL_STATES.has(rec.state)) return settle(deps, rec);
+    try {
+      if (!rec || rec.state === 'submitting') rec = await submitTask(deps, job.data, rec, log);
+      return await advance(deps, job, token, task, rec, log);
+    } catch (e) {
+      if (e instanceof DelayedError || e instanceof UnrecoverableError) throw e;
+      throw await onFailure(deps, control, job, e, log);
+    }
+  };
+}
+
+async function advance(
+  deps: WorkerDeps,
+  job: TaskJob,
+  token: string | undefined,
+  task: QueuedTask,
+  first: TaskRecord,
+  log: Logger,
+): Promise<TaskJobResult> {
+  let rec: TaskRecord | null = first;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    if (round > 0) rec = await deps.tasks.get(task.taskUUID);
+    if (!rec) throw new Error(`task record ${task.taskUUID} vanished`);
+    if (TERMINAL_STATES.has(rec.state)) return settle(deps, rec);
+    if (rec.providerError) {
+      const pe = rec.providerError;
+      return fail(deps, rec, `${pe.code}: ${pe.message}`, log);
+    }
+    const progress = await storeOutputs(deps, rec, task);
+    if (progress.complete) return complete(deps, rec, progress.outputs, log);
+
+    const now = Date.now();
+    if (now >= rec.deadlineAt) {
+      const got = `${progress.outputs.length} of ${rec.expected} outputs stored`;
+      return fail(
+        deps,
+        rec,
+        `RESULT_DEADLINE: no complete result ${Math.round((now - (rec.submittedAt ?? now)) / 1000)}s after submit (${got})`,
+        log,
+      );
+    }
+    let wakeAt = Math.min(rec.nextPollAt, rec.deadlineAt);
+    if (now >= rec.nextPollAt) {
+      const delay = nextPollDelay(
+        rec.polls + 1,
+        deps.config.FIRST_POLL_AFTER_MS,
+        deps.config.MAX_POLL_INTERVAL_MS,
+      );
+      const polled = await pollProvider(deps, rec).catch((e: unknown) => {
+        if (e instanceof ProviderError && !e.retryable) throw e;
+        log.warn({ err: e }, 'getResponse failed; will poll again');
+        return { recovered: 0, failed: false };
+      });
+      await deps.tasks.setNextPoll(rec.taskUUID, now + delay);
+      if (polled.recovered > 0 || polled.failed) continue;
+      wakeAt = Math.min(now + delay, rec.deadlineAt);
+    }
+    if (progress.awaitingUploads > 0) wakeAt = Math.min(wakeAt, now + UPLOAD_RECHECK_MS);
+    if (progress.retryLater) {
+      log.warn({ err: progress.retryLater }, 'storing an output failed; retrying later');
+      wakeAt = Math.min(wakeAt, now + STORAGE_RETRY_MS);
+    }
+    await park(deps, job, token, rec.taskUUID, wakeAt, progress.received);
+  }
+  await park(deps, job, token, task.taskUUID, Date.now(), Number.MAX_SAFE_INTEGER);
+  throw new Error('unreachable');
+}
+
+/** Move the job to the delayed set until `wakeAt`, then wake it at once if work arrived meanwhile. */
+async function park(
+  deps: WorkerDeps,
+  job: TaskJob,
+  token: string | undefined,
+  taskUUID: string,
+  wakeAt: number,
+  seenReceived: number,
+): Promise<never> {
+  await job.moveToDelayed(Math.max(wakeAt, Date.now() + 1), token);
+  if (await deps.tasks.hasNewWork(taskUUID, seenReceived)) {
+    await job.promote().catch(() => undefined); // already woken by the webhook server
+  }
+  throw new DelayedError();
+}
+
+async function complete(deps: WorkerDeps, rec: TaskRecord, outputs: TaskJobResult['outputs'], log: Logger) {
+  const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
+  const ended = await deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost);
+  if (ended === 'already') {
+    const now = await deps.tasks.get(rec.taskUUID);
+    if (now) return settle(deps, now);
+  }
+  deps.metrics.tasksFinished.inc({ outcome: 'completed' });
+  if (cost > 0) deps.metrics.cost.inc({ batch: rec.batchId ?? '' }, cost);
+  if (rec.submittedAt) deps.metrics.providerLatency.observe((Date.now() - rec.submittedAt) / 1000);
+  log.info({ outputs: outputs.length, cost }, 'task completed');
+  return { taskUUID: rec.taskUUID, outputs, cost };
+}
+
+async function fail(deps: WorkerDeps, rec: TaskRecord, reason: string, log: Logger): Promise<never> {
+  const ended = await deps.tasks.finish(rec.taskUUID, rec.batchId, 'failed', reason);
+  if (ended !== 'already') {
+    deps.metrics.tasksFinished.inc({ outcome: 'failed' });
+    log.warn({ reason }, 'task failed');
+  }
+  throw new UnrecoverableError(reason);
+}
+
+/** A task that already ended: completed gives its outputs again; failed/cancelled fail the job. */
+async function settle(deps: WorkerDeps, rec: TaskRecord): Promise<TaskJobResult> {
+  if (rec.state === 'completed') {
+    const outputs = await deps.tasks.storedOutputs(rec.taskUUID);
+    return { taskUUID: rec.taskUUID, outputs, cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0) };
+  }
+  throw new UnrecoverableError(rec.reason ?? rec.state);
+}
+
+async function onFailure(
+  deps: WorkerDeps,
+  control: ProcessorControl,
+  job: TaskJob,
+  e: unknown,
+  log: Logger,
+): Promise<Error> {
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const uuid = job.data.task.taskUUID;
+  if (e instanceof ProviderError) {
+    deps.metrics.submitErrors.inc({ category: e.category });
+    if (e.category === 'rateLimit' || e.httpStatus === 503) {
+      log.warn({ code: e.providerCode }, 'provider asks us to slow down');
+      return control.rateLimit(deps.config.RATE_LIMIT_BACKOFF_MS);
+    }
+    if (e.category === 'auth' || e.category === 'quota') {
+      log.error({ code: e.providerCode }, 'provider refused our account; pausing the queue');
+      return control.pause(e.message);
+    }
+    if (!e.retryable || lastAttempt) return finalFailure(deps, job, e.message, log);
+    return e;
+  }
+  if (e instanceof OutputFetchError && !e.retryable)
+    return finalFailure(deps, job, `${e.code}: ${e.message}`, log);
+  if (lastAttempt) return finalFailure(deps, job, e instanceof Error ? e.message : String(e), log);
+  log.warn({ err: e, taskUUID: uuid }, 'attempt failed; will retry');
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+async function finalFailure(deps: WorkerDeps, job: TaskJob, reason: string, log: Logger): Promise<Error> {
+  const { task, batchId } = job.data;
+  const ended = await deps.tasks.finish(task.taskUUID, batchId, 'failed', reason);
+  if (ended !== 'already') {
+    deps.metrics.tasksFinished.inc({ outcome: 'failed' });
+    log.warn({ reason }, 'task failed');
+  }
+  return new UnrecoverableError(reason);
+}

@@ -1,0 +1,147 @@
+// Stores every received-but-unstored output of a task in S3, at most once per slot.
+// Webhook mode: fetch or decode the bytes (SSRF-guarded) and PUT them. Upload mode: the provider PUTs
+// to our presigned URL after its webhook, so confirm the object (HEAD, size > 0), hash it and set its
+// metadata; if it never arrives, fall back to fetching the result ourselves.
+import { createHash } from 'node:crypto';
+import { CONTENT_TYPES, type OutputFormat, type ResultItem } from '../contract/index.js';
+import { getOutputBytes } from '../outputs/get-output-bytes.js';
+import { outputKey } from '../storage/key-layout.js';
+import type { QueuedTask } from '../tasks/job-data.js';
+import type { ReceivedItem, StoredOutput, TaskRecord } from '../tasks/types.js';
+import type { WorkerDeps } from './worker-deps.js';
+
+export interface StoreProgress {
+  /** All expected outputs are stored. */
+  complete: boolean;
+  outputs: StoredOutput[];
+  /** Upload-mode objects not in the bucket yet. */
+  awaitingUploads: number;
+  /** A retryable failure (S3 or fetch) to try again later; a final one is thrown. */
+  retryLater: Error | undefined;
+  /** How many items had been received when this looked. */
+  received: number;
+}
+
+export async function storeOutputs(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  task: QueuedTask,
+): Promise<StoreProgress> {
+  const [received, stored] = await Promise.all([
+    deps.tasks.receivedItems(rec.taskUUID),
+    deps.tasks.storedOutputs(rec.taskUUID),
+  ]);
+  const done = new Set(stored.map((s) => s.slot));
+  const todo = received.filter((r) => !done.has(r.slot));
+  let awaitingUploads = 0;
+  let retryLater: Error | undefined;
+  const results = await Promise.allSettled(todo.map((r) => storeOne(deps, rec, task, r)));
+  for (const r of results) {
+    if (r.status === 'fulfilled') {
+      if (r.value === 'awaiting') awaitingUploads++;
+      else stored.push(r.value);
+    } else if (isRetryable(r.reason)) {
+      deps.metrics.storageErrors.inc({ code: codeOf(r.reason) });
+      retryLater = r.reason as Error;
+    } else {
+      deps.metrics.storageErrors.inc({ code: codeOf(r.reason) });
+      throw r.reason;
+    }
+  }
+  stored.sort((a, b) => a.slot - b.slot);
+  return {
+    complete: stored.length >= rec.expected,
+    outputs: stored,
+    awaitingUploads,
+    retryLater,
+    received: received.length,
+  };
+}
+
+async function storeOne(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  task: QueuedTask,
+  r: ReceivedItem,
+): Promise<StoredOutput | 'awaiting'> {
+  const prefix = deps.config.S3_KEY_PREFIX;
+  let out: StoredOutput;
+  if (rec.mode === 'upload') {
+    const format: OutputFormat = task.outputFormat ?? 'JPG';
+    const key = outputKey(prefix, rec.taskUUID, r.slot, format);
+    const head = await deps.store.head(key);
+    if (head && head.size > 0) {
+      const bytes = await deps.store.get(key);
+      const metadata = metadataOf(rec.taskUUID, r);
+      await deps.store.replaceMetadata(key, { contentType: CONTENT_TYPES[format], metadata });
+      out = toOutput(r, deps.store.bucket, key, bytes.length, sha256(bytes), CONTENT_TYPES[format]);
+    } else if (Date.now() - r.receivedAt < deps.config.UPLOAD_CONFIRM_TIMEOUT_MS) {
+      return 'awaiting';
+    } else {
+      deps.logger.warn(
+        { taskUUID: rec.taskUUID, slot: r.slot },
+        'provider upload never arrived; fetching result',
+      );
+      out = await fetchAndPut(deps, rec, r);
+    }
+  } else {
+    out = await fetchAndPut(deps, rec, r);
+  }
+  const marked = await deps.tasks.markStored(rec.taskUUID, out);
+  if (marked) deps.metrics.outputsStored.inc();
+  return out;
+}
+
+async function fetchAndPut(deps: WorkerDeps, rec: TaskRecord, r: ReceivedItem): Promise<StoredOutput> {
+  const got = await getOutputBytes(r.item, deps.fetchPolicy, deps.fetchDispatcher);
+  const key = outputKey(deps.config.S3_KEY_PREFIX, rec.taskUUID, r.slot, got.format);
+  const obj = await deps.store.put(key, got.bytes, {
+    contentType: got.contentType,
+    metadata: metadataOf(rec.taskUUID, r),
+  });
+  return toOutput(r, obj.bucket, obj.key, obj.size, obj.sha256, obj.contentType);
+}
+
+function metadataOf(taskUUID: string, r: ReceivedItem): Record<string, string> {
+  const m: Record<string, string> = { taskuuid: taskUUID, imageuuid: r.item.imageUUID, slot: String(r.slot) };
+  if (r.item.seed !== undefined) m.seed = r.item.seed;
+  if (r.item.cost !== undefined) m.cost = String(r.item.cost);
+  if (r.item.NSFWContent !== undefined) m.nsfwcontent = String(r.item.NSFWContent);
+  return m;
+}
+
+function toOutput(
+  r: { slot: number; item: ResultItem },
+  bucket: string,
+  key: string,
+  size: number,
+  hash: string,
+  contentType: string,
+): StoredOutput {
+  return {
+    slot: r.slot,
+    bucket,
+    key,
+    size,
+    sha256: hash,
+    contentType,
+    imageUUID: r.item.imageUUID,
+    seed: r.item.seed,
+    cost: r.item.cost,
+    NSFWContent: r.item.NSFWContent,
+    storedAt: Date.now(),
+  };
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function isRetryable(e: unknown): boolean {
+  if (e && typeof e === 'object' && 'retryable' in e) return (e as { retryable: boolean }).retryable;
+  return true; // S3/network failures: the object store may come back
+}
+
+function codeOf(e: unknown): string {
+  return e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : 'unknown';
+}

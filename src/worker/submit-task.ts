@@ -1,0 +1,69 @@
+// Submits a task to the provider. The record is written BEFORE the submit, so a webhook that beats the
+// submit's acknowledgement still finds its task. A conflictTaskUUID answer means an earlier attempt got
+// through: it counts as accepted.
+import { UnrecoverableError } from 'bullmq';
+import type { Logger } from '../log.js';
+import type { TaskJobData } from '../tasks/job-data.js';
+import type { TaskRecord } from '../tasks/types.js';
+import { buildProviderTasks, uploadSubtaskUuids } from './build-provider-tasks.js';
+import type { WorkerDeps } from './worker-deps.js';
+
+/** Extra validity of webhook tokens beyond the result deadline, for the provider's late retries. */
+const TOKEN_GRACE_SEC = 24 * 3600;
+
+export async function submitTask(
+  deps: WorkerDeps,
+  data: TaskJobData,
+  existing: TaskRecord | null,
+  log: Logger,
+): Promise<TaskRecord> {
+  const { task, batchId } = data;
+  const cfg = deps.config;
+  if (batchId && (await deps.tasks.isBatchCancelled(batchId))) {
+    await deps.tasks.finish(task.taskUUID, batchId, 'cancelled', 'batch cancelled before submit');
+    throw new UnrecoverableError('cancelled: batch cancelled before submit');
+  }
+  const mode = existing?.mode ?? cfg.DELIVERY_MODE;
+  await deps.tasks.create({
+    taskUUID: task.taskUUID,
+    jobId: task.taskUUID,
+    batchId,
+    mode,
+    expected: task.numberResults ?? 1,
+    ...(mode === 'upload' ? { subtasks: uploadSubtaskUuids(task) } : {}),
+  });
+  const nowSec = Math.floor(Date.now() / 1000);
+  const providerTasks = await buildProviderTasks(
+    task,
+    {
+      mode,
+      publicUrl: cfg.PUBLIC_URL,
+      secret: requireSecret(cfg.WEBHOOK_SECRET),
+      tokenExpiresAtSec: nowSec + Math.ceil(cfg.RESULT_DEADLINE_MS / 1000) + TOKEN_GRACE_SEC,
+      keyPrefix: cfg.S3_KEY_PREFIX,
+      uploadUrlTtlSec: Math.ceil(cfg.RESULT_DEADLINE_MS / 1000) + 3600,
+    },
+    deps.store,
+  );
+  for (const pt of providerTasks) {
+    const started = performance.now();
+    const outcome = await deps.client.submit(pt);
+    deps.metrics.submitLatency.observe((performance.now() - started) / 1000);
+    if (outcome.kind === 'alreadyAccepted')
+      log.info({ providerTaskUUID: pt.taskUUID }, 'already accepted earlier');
+  }
+  const now = Date.now();
+  await deps.tasks.markSubmitted(task.taskUUID, batchId, {
+    nextPollAt: now + cfg.FIRST_POLL_AFTER_MS,
+    deadlineAt: now + cfg.RESULT_DEADLINE_MS,
+  });
+  log.debug({ providerTasks: providerTasks.length, mode }, 'submitted');
+  const rec = await deps.tasks.get(task.taskUUID);
+  if (!rec) throw new Error(`task record ${task.taskUUID} missing after submit`);
+  return rec;
+}
+
+function requireSecret(secret: string | undefined): string {
+  if (!secret) throw new UnrecoverableError('WEBHOOK_SECRET is not set: webhook URLs cannot be signed');
+  return secret;
+}

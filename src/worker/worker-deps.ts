@@ -1,0 +1,24 @@
+// What the worker needs, passed in (never read from globals), so tests build it from real parts.
+
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config/load-config.js';
+import type { Logger } from '../log.js';
+import type { RelayMetrics } from '../metrics/relay-metrics.js';
+import type { FetchPolicy } from '../outputs/fetch-policy.js';
+import type { RunwareClient } from '../provider/runware-client.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { TaskQueue } from '../tasks/queue.js';
+import type { TaskStore } from '../tasks/task-store.js';
+
+export interface WorkerDeps {
+  config: Config;
+  tasks: TaskStore;
+  client: RunwareClient;
+  store: ObjectStore;
+  fetchPolicy: FetchPolicy;
+  /** One guarded, keep-alive dispatcher for every output fetch (see outputs/guarded-dispatcher). */
+  fetchDispatcher: Dispatcher;
+  queue: TaskQueue;
+  metrics: RelayMetrics;
+  logger: Logger;
+}
