@@ -28,6 +28,7 @@ export type { SimulatorStats } from './stats.js';
 
 /** Extra time webhookBeforeAck may hold an ack beyond the items' latency and the webhook timeout. */
 const ACK_HOLD_SLACK_MS = 1_000;
+const SECOND_STREAM_SALT = 0x9e37_79b9;
 /** Idle keep-alive sockets to receivers are closed after this long. */
 const KEEP_ALIVE_TIMEOUT_MS = 10_000;
 
@@ -51,8 +52,10 @@ export interface Simulator {
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const o = resolveOptions(opts);
-  const random = createRandom(o.seed);
-  const faults = new Faults(random, o.faults);
+  // Fault decisions get their own stream so background work (latencies, colours, seeds) drawing
+  // random numbers cannot shift which request a seeded fault lands on.
+  const faults = new Faults(createRandom(o.seed), o.faults);
+  const random = createRandom(o.seed === undefined ? undefined : o.seed ^ SECOND_STREAM_SALT);
   const stats = createStats();
   const tracker = new WorkTracker();
   const images = new ImageStore(o.clock);

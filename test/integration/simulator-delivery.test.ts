@@ -7,6 +7,24 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
 
+/** A result item as the tests read it; which output field is set depends on outputType. */
+interface Item {
+  taskType: string;
+  taskUUID: string;
+  imageUUID: string;
+  imageURL: string;
+  imageBase64Data: string;
+  imageDataURI: string;
+  seed: number;
+  status?: string;
+  cost?: number;
+  NSFWContent?: boolean;
+}
+interface Body {
+  data: Item[];
+  errors?: Record<string, unknown>[];
+}
+
 const WAIT = { timeout: 10_000, interval: 20 };
 const KEY = { authorization: 'Bearer test-key' };
 
@@ -90,7 +108,7 @@ async function post(s: Simulator, body: unknown) {
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, text, json: JSON.parse(text) as { data: any[]; errors?: any[] } };
+  return { status: res.status, text, json: JSON.parse(text) as Body };
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -132,7 +150,7 @@ describe('simulator sync delivery', () => {
     expect(plain.json.data[0]).not.toHaveProperty('NSFWContent');
     expect(plain.json.data[0]).not.toHaveProperty('cost');
     const checked = await post(s, [task({ safety: { checkContent: true } })]);
-    expect(checked.json.data[0].NSFWContent).toBe(false);
+    expect(checked.json.data[0]!.NSFWContent).toBe(false);
   });
 
   it.each([
@@ -171,15 +189,15 @@ describe('simulator sync delivery', () => {
   );
 
   it.each([
-    ['base64Data', (item: any) => Buffer.from(item.imageBase64Data, 'base64')],
+    ['base64Data', (item: Item) => Buffer.from(item.imageBase64Data, 'base64')],
     [
       'dataURI',
-      (item: any) => Buffer.from(item.imageDataURI.replace(/^data:image\/png;base64,/, ''), 'base64'),
+      (item: Item) => Buffer.from(item.imageDataURI.replace(/^data:image\/png;base64,/, ''), 'base64'),
     ],
   ] as const)('carries the image inline for outputType %s', async (outputType, decode) => {
     const s = await sim();
     const r = await post(s, [task({ outputType, outputFormat: 'PNG' })]);
-    const item = r.json.data[0];
+    const item = r.json.data[0]!;
     expect(item).not.toHaveProperty('imageURL');
     const bytes = decode(item);
     expect(bytes.equals(s.imageBytes(item.imageUUID)!)).toBe(true);
@@ -414,7 +432,7 @@ describe('simulator image ttl', () => {
     let now = Date.now();
     const s = await sim({ clock: () => now });
     const r = await post(s, [task({ ttl: 60 })]);
-    const { imageURL, imageUUID } = r.json.data[0];
+    const { imageURL, imageUUID } = r.json.data[0]!;
     expect((await fetch(imageURL)).status).toBe(200);
     now += 59_000;
     expect((await fetch(imageURL)).status).toBe(200);
@@ -426,7 +444,7 @@ describe('simulator image ttl', () => {
   it('answers an unknown image or a wrong extension with 404', async () => {
     const s = await sim();
     const r = await post(s, [task({ outputFormat: 'PNG' })]);
-    const url: string = r.json.data[0].imageURL;
+    const url: string = r.json.data[0]!.imageURL;
     expect((await fetch(url.replace(/\.png$/, '.jpg'))).status).toBe(404);
     expect((await fetch(`${s.baseUrl}/image/${randomUUID()}.png`)).status).toBe(404);
   });
@@ -462,7 +480,7 @@ describe('simulator admin routes', () => {
   it('serves stats, results and image bytes, sets faults and latency, and waits for idle over HTTP', async () => {
     const s = await sim();
     const r = await post(s, [task({ outputFormat: 'PNG' })]);
-    const imageUUID = r.json.data[0].imageUUID;
+    const imageUUID = r.json.data[0]!.imageUUID;
     const stats = await (await fetch(`${s.baseUrl}/__sim/stats`)).json();
     expect(stats).toMatchObject({ requests: 1, tasksAccepted: 1, itemsGenerated: 1 });
     const results = await (await fetch(`${s.baseUrl}/__sim/results`)).json();

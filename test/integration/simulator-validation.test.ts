@@ -5,6 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS } from '../../src/contract/index.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 
+type Json = Record<string, unknown>;
+interface Body {
+  data: Json[];
+  errors?: Json[];
+}
+
 const API_KEY = 'sim-test-key';
 let sim: Simulator;
 
@@ -35,7 +41,7 @@ async function post(body: unknown, headers: Record<string, string> = { authoriza
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, text, json: JSON.parse(text) as { data: any[]; errors?: any[] } };
+  return { status: res.status, text, json: JSON.parse(text) as Body };
 }
 
 /** The single error a one-task request earns. */
@@ -46,7 +52,7 @@ async function errorFor(extra: Record<string, unknown>, omit?: string) {
   expect(r.status).toBe(400);
   expect(r.json.data).toEqual([]);
   expect(r.json.errors).toHaveLength(1);
-  return r.json.errors![0];
+  return r.json.errors![0]!;
 }
 
 describe('simulator authentication', () => {
