@@ -1,13 +1,20 @@
 // Batch records: size, counters (submitted / completed / failed / cancelled), cost, and the ordered
 // list of the batch's tasks. Counters move only inside the task scripts, so they match the queue.
 
-import type { TaskKeys } from './keys.js';
+import { EVENTS_STREAM_MAX_LEN, type TaskKeys } from './keys.js';
 import { SEAL_BATCH } from './lua/scripts.js';
 import type { RedisClient } from './task-store.js';
 import type { BatchRecord } from './types.js';
 
 type Scripted = RedisClient & {
-  krSealBatch(batch: string, batchTasks: string, now: number): Promise<[number, number]>;
+  krSealBatch(
+    batch: string,
+    batchTasks: string,
+    events: string,
+    now: number,
+    batchId: string,
+    maxLen: number,
+  ): Promise<[number, number]>;
 };
 
 export interface NewBatch {
@@ -22,7 +29,7 @@ export class BatchStore {
     redis: RedisClient,
     readonly keys: TaskKeys,
   ) {
-    if (!('krSealBatch' in redis)) redis.defineCommand('krSealBatch', { numberOfKeys: 2, lua: SEAL_BATCH });
+    if (!('krSealBatch' in redis)) redis.defineCommand('krSealBatch', { numberOfKeys: 3, lua: SEAL_BATCH });
     this.redis = redis as Scripted;
   }
 
@@ -52,7 +59,10 @@ export class BatchStore {
     const [total, ended] = await this.redis.krSealBatch(
       this.keys.batch(batchId),
       this.keys.batchTasks(batchId),
+      this.keys.events(),
       now,
+      batchId,
+      EVENTS_STREAM_MAX_LEN,
     );
     return { total, ended: ended === 1 };
   }

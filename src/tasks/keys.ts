@@ -1,6 +1,9 @@
 // The Redis key layout. Every key (ours and BullMQ's) starts with the hash-tagged `{QUEUE_PREFIX}`,
 // so every multi-key operation lands in one Redis Cluster slot.
 
+/** Events kept in the stream (approximate trim); subscribers resume from any id still in it. */
+export const EVENTS_STREAM_MAX_LEN = 1_000_000;
+
 /** BullMQ's `prefix` option for a queue prefix: the hash tag around it. */
 export function bullPrefix(queuePrefix: string): string {
   return `{${queuePrefix}}`;
@@ -34,6 +37,10 @@ export class TaskKeys {
   /** Sorted set: every batchId, scored by creation time. */
   batches(): string {
     return `${this.base}batches`;
+  }
+  /** Stream: task.completed / task.failed / task.cancelled / batch.* events, appended atomically. */
+  events(): string {
+    return `${this.base}events`;
   }
   /** String: why the worker paused the queue (auth or quota refused). */
   pausedReason(): string {

@@ -3,7 +3,7 @@
 // a task ends once, and is counted in its batch once.
 import type { Cluster, Redis } from 'ioredis';
 import type { ResultItem } from '../contract/index.js';
-import { TaskKeys } from './keys.js';
+import { EVENTS_STREAM_MAX_LEN, TaskKeys } from './keys.js';
 import {
   CREATE_TASK,
   FINISH_TASK,
@@ -48,11 +48,14 @@ type Scripted = RedisClient & {
     task: string,
     batch: string,
     inflight: string,
+    events: string,
     outcome: string,
     now: number,
     reason: string,
     cost: number,
     uuid: string,
+    data: string,
+    maxLen: number,
   ): Promise<number>;
 };
 
@@ -62,7 +65,7 @@ const SCRIPTS = {
   krRecordItem: { numberOfKeys: 2, lua: RECORD_ITEM },
   krRecordError: { numberOfKeys: 1, lua: RECORD_ERROR },
   krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
-  krFinishTask: { numberOfKeys: 3, lua: FINISH_TASK },
+  krFinishTask: { numberOfKeys: 4, lua: FINISH_TASK },
 } as const;
 
 export interface NewTask {
@@ -215,24 +218,32 @@ export class TaskStore {
     return stored < 0 ? null : { stored, expected };
   }
 
-  /** End the task once. Returns 'already' when it had ended, 'batchEnded' when its batch ended too. */
+  /**
+   * End the task once, appending its event. Returns 'already' when it had ended, 'batchEnded' when its
+   * batch ended too. `outputs` (for completed tasks) go into the event.
+   */
   async finish(
     taskUUID: string,
     batchId: string | undefined,
     outcome: FinishOutcome,
     reason = '',
     cost = 0,
+    outputs: readonly StoredOutput[] = [],
     now = Date.now(),
   ): Promise<'already' | 'ended' | 'batchEnded'> {
+    const data = JSON.stringify(outcome === 'completed' ? { cost, outputs } : { reason });
     const r = await this.redis.krFinishTask(
       this.keys.task(taskUUID),
       this.keys.batch(batchId ?? '_'),
       this.keys.inflight(),
+      this.keys.events(),
       outcome,
       now,
       reason,
       cost,
       taskUUID,
+      data,
+      EVENTS_STREAM_MAX_LEN,
     );
     return r === 0 ? 'already' : r === 2 ? 'batchEnded' : 'ended';
   }

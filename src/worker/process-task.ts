@@ -118,7 +118,7 @@ async function park(
 
 async function complete(deps: WorkerDeps, rec: TaskRecord, outputs: TaskJobResult['outputs'], log: Logger) {
   const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
-  const ended = await deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost);
+  const ended = await deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost, outputs);
   if (ended === 'already') {
     const now = await deps.tasks.get(rec.taskUUID);
     if (now) return settle(deps, now);

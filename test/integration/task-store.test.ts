@@ -139,6 +139,10 @@ describe('task record', () => {
     expect(await tasks.finish(b, batchId, 'failed', 'boom')).toBe('batchEnded');
     expect(await batches.get(batchId)).toMatchObject({ total: 2, completed: 1, failed: 1, cost: 0.04 });
     expect((await batches.get(batchId))?.finishedAt).toBeTypeOf('number');
+    const events = await redis.xrange(tasks.keys.events(), '-', '+');
+    const mine = events.map(([, f]) => f).filter((f) => f.includes(batchId));
+    expect(mine.map((f) => f[1])).toEqual(['task.completed', 'task.failed', 'batch.completed']);
+    expect(JSON.parse(mine[2]![9]!)).toMatchObject({ total: 2, completed: 1, failed: 1, cost: 0.04 });
   });
 
   it('a batch whose tasks all ended while it was still enqueuing ends when sealed', async () => {
@@ -148,6 +152,8 @@ describe('task record', () => {
     await batches.addTasks(batchId, [{ index: 0, taskUUID: a }]);
     expect(await tasks.finish(a, batchId, 'completed')).toBe('ended');
     expect(await batches.seal(batchId)).toEqual({ total: 1, ended: true });
+    const events = await redis.xrange(tasks.keys.events(), '-', '+');
+    expect(events.filter(([, f]) => f[1] === 'batch.completed' && f[5] === batchId)).toHaveLength(1);
   });
 
   it('parking sees new work that arrived after the worker looked', async () => {

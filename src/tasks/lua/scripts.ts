@@ -85,8 +85,10 @@ redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 return {redis.call('HLEN', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'expected'))}`;
 
 /**
- * End a task once: set its terminal state and count it in its batch.
- * KEYS: task, batch, inflight. ARGV: outcome, now, reason, cost, taskUUID.
+ * End a task once: set its terminal state, count it in its batch, and append its event (and the
+ * batch's, when this was the batch's last task) to the events stream — in one step, so an event is
+ * never lost or doubled. KEYS: task, batch, inflight, events.
+ * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen.
  * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
  */
 export const FINISH_TASK = `
@@ -95,31 +97,40 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if state and terminal[state] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2], 'reason', ARGV[3], 'cost', ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[5])
-local batch = redis.call('HGET', KEYS[1], 'batchId')
-if not batch or batch == '' then return 1 end
+local batch = redis.call('HGET', KEYS[1], 'batchId') or ''
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', 'task.' .. ARGV[1], 'taskUUID', ARGV[5],
+  'batchId', batch, 'at', ARGV[2], 'data', ARGV[6])
+if batch == '' then return 1 end
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 -- 'settled' counts tasks that ended after the provider accepted them: inFlight = submitted - settled.
 if state == 'submitted' then redis.call('HINCRBY', KEYS[2], 'settled', 1) end
 if tonumber(ARGV[4]) > 0 then redis.call('HINCRBYFLOAT', KEYS[2], 'cost', ARGV[4]) end
-local b = redis.call('HMGET', KEYS[2], 'total', 'completed', 'failed', 'cancelled', 'state')
+local b = redis.call('HMGET', KEYS[2], 'total', 'completed', 'failed', 'cancelled', 'state', 'cost')
 local ended = (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[4]) or 0)
 if b[5] == 'enqueued' and ended >= tonumber(b[1]) then
   redis.call('HSET', KEYS[2], 'finishedAt', ARGV[2])
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', 'batch.completed', 'taskUUID', '',
+    'batchId', batch, 'at', ARGV[2], 'data', cjson.encode({ total = tonumber(b[1]), completed = tonumber(b[2]) or 0,
+      failed = tonumber(b[3]) or 0, cancelled = tonumber(b[4]) or 0, cost = tonumber(b[6]) or 0 }))
   return 2
 end
 return 1`;
 
 /**
- * Seal a batch once every task is enqueued: total = tasks in the batch; ends it when all already ended.
- * KEYS: batch, batchTasks. ARGV: now. Returns {total, ended(0|1)}.
+ * Seal a batch once every task is enqueued: total = tasks in the batch; ends it (and appends its
+ * batch.completed event) when all already ended. KEYS: batch, batchTasks, events.
+ * ARGV: now, batchId, streamMaxLen. Returns {total, ended(0|1)}.
  */
 export const SEAL_BATCH = `
 local total = redis.call('ZCARD', KEYS[2])
 redis.call('HSET', KEYS[1], 'total', total, 'state', 'enqueued')
-local b = redis.call('HMGET', KEYS[1], 'completed', 'failed', 'cancelled', 'finishedAt')
+local b = redis.call('HMGET', KEYS[1], 'completed', 'failed', 'cancelled', 'finishedAt', 'cost')
 local ended = (tonumber(b[1]) or 0) + (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0)
 if ended >= total and not b[4] then
   redis.call('HSET', KEYS[1], 'finishedAt', ARGV[1])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', 'batch.completed', 'taskUUID', '',
+    'batchId', ARGV[2], 'at', ARGV[1], 'data', cjson.encode({ total = total, completed = tonumber(b[1]) or 0,
+      failed = tonumber(b[2]) or 0, cancelled = tonumber(b[3]) or 0, cost = tonumber(b[5]) or 0 }))
   return {total, 1}
 end
 return {total, 0}`;
