@@ -1,10 +1,16 @@
 // Knows every piece of background work (item timers, webhook and upload deliveries, their retry
 // waits) so idle() is exact and close() can cancel it all: work is tracked, sleeps are abortable.
+import { setMaxListeners } from 'node:events';
 
 export class WorkTracker {
   private pending = 0;
   private waiters: (() => void)[] = [];
   private readonly controller = new AbortController();
+
+  constructor() {
+    // Every pending sleep and request listens on this one signal; thousands at once are normal.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** Aborted on close: pass it to outgoing requests so they stop too. */
   get signal(): AbortSignal {
