@@ -1,8 +1,11 @@
 // Prometheus metrics (prom-client) for every role, on one registry per process. Roles record into it;
-// `/metrics` serves it. Queue depths are collected at scrape time from BullMQ.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// `/metrics` serves it. Queue depths and tasks in flight are gauges read at scrape time
+// (service/queue-depth-metrics.ts).
+import { Counter, Histogram, Registry } from 'prom-client';
 
-const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const LATENCY_BUCKETS_S = [
+  0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+];
 
 export class RelayMetrics {
   readonly registry = new Registry();
@@ -62,11 +65,6 @@ export class RelayMetrics {
     name: 'kr_cost_usd_total',
     help: 'Provider cost reported for stored outputs, USD, by batch',
     labelNames: ['batch'],
-    registers: [this.registry],
-  });
-  readonly inflight = new Gauge({
-    name: 'kr_tasks_inflight',
-    help: 'Tasks accepted by the provider and not yet ended',
     registers: [this.registry],
   });
 }

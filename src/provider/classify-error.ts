@@ -1,8 +1,9 @@
 // Maps a provider error (its code, else the HTTP status) to a category and a retry decision.
 // Code tables follow the official SDK's categories (shared contract §1.6); codes drift, so the HTTP
 // status decides when the code is unknown.
-import { ProviderError, type ProviderErrorCategory } from '../errors.js';
+
 import type { ProviderErrorObject } from '../contract/index.js';
+import { ProviderError, type ProviderErrorCategory } from '../errors.js';
 
 const BY_CODE: Readonly<Record<string, ProviderErrorCategory>> = {
   invalidApiKey: 'auth',

@@ -48,7 +48,9 @@ export class RunwareClient {
    */
   async submit(task: ProviderTask): Promise<SubmitOutcome> {
     const { status, body } = await this.post([task]);
-    const errors = extractErrors(body).filter((e) => e.taskUUID === undefined || e.taskUUID === task.taskUUID);
+    const errors = extractErrors(body).filter(
+      (e) => e.taskUUID === undefined || e.taskUUID === task.taskUUID,
+    );
     const conflict = errors.find((e) => e.code === 'conflictTaskUUID');
     if (conflict) return { kind: 'alreadyAccepted' };
     if (errors[0]) throw toProviderError(errors[0], status);
@@ -58,7 +60,8 @@ export class RunwareClient {
       const ack = ackItemSchema.safeParse(d);
       return ack.success && ack.data.taskUUID === task.taskUUID;
     });
-    if (!acked) throw httpStatusError(status, `no acknowledgement for ${task.taskUUID}: ${JSON.stringify(body)}`);
+    if (!acked)
+      throw httpStatusError(status, `no acknowledgement for ${task.taskUUID}: ${JSON.stringify(body)}`);
     return { kind: 'accepted' };
   }
 

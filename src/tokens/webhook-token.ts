@@ -29,7 +29,12 @@ export function verifyWebhookToken(
 }
 
 /** The webhook URL handed to the provider for one provider task. */
-export function webhookUrlFor(publicUrl: string, secret: string, taskUUID: string, expiresAtSec: number): string {
+export function webhookUrlFor(
+  publicUrl: string,
+  secret: string,
+  taskUUID: string,
+  expiresAtSec: number,
+): string {
   const base = publicUrl.replace(/\/+$/, '');
   const token = signWebhookToken(secret, taskUUID, expiresAtSec);
   return `${base}/webhooks/runware/${taskUUID}?exp=${expiresAtSec}&token=${token}`;
