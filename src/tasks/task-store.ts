@@ -11,6 +11,7 @@ import {
   MARK_SUBMITTED,
   RECORD_ERROR,
   RECORD_ITEM,
+  RESET_FOR_RETRY,
 } from './lua/scripts.js';
 import type {
   DeliveryMode,
@@ -41,9 +42,28 @@ type Scripted = RedisClient & {
     imageUUID: string,
     json: string,
     base: string,
+    provider: string,
   ): Promise<[number, string, number]>;
-  krRecordError(task: string, json: string, base: string): Promise<[number, string]>;
+  krRecordError(
+    task: string,
+    items: string,
+    json: string,
+    unused: string,
+    base: string,
+    provider: string,
+  ): Promise<[number, string]>;
   krMarkStored(task: string, stored: string, slot: number, json: string): Promise<[number, number]>;
+  krResetForRetry(
+    task: string,
+    items: string,
+    stored: string,
+    batch: string,
+    provider: string,
+    attempt: number,
+    subtasks: string,
+    base: string,
+    uuid: string,
+  ): Promise<number>;
   krFinishTask(
     task: string,
     batch: string,
@@ -56,6 +76,7 @@ type Scripted = RedisClient & {
     uuid: string,
     data: string,
     maxLen: number,
+    batchId: string,
   ): Promise<number>;
 };
 
@@ -63,9 +84,10 @@ const SCRIPTS = {
   krCreateTask: { numberOfKeys: 1, lua: CREATE_TASK },
   krMarkSubmitted: { numberOfKeys: 3, lua: MARK_SUBMITTED },
   krRecordItem: { numberOfKeys: 2, lua: RECORD_ITEM },
-  krRecordError: { numberOfKeys: 1, lua: RECORD_ERROR },
+  krRecordError: { numberOfKeys: 2, lua: RECORD_ERROR },
   krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
   krFinishTask: { numberOfKeys: 4, lua: FINISH_TASK },
+  krResetForRetry: { numberOfKeys: 4, lua: RESET_FOR_RETRY },
 } as const;
 
 export interface NewTask {
@@ -175,6 +197,7 @@ export class TaskStore {
       item.imageUUID,
       `${Date.now()}|${JSON.stringify(item)}`,
       this.keys.base,
+      providerTaskUUID,
     );
     switch (code) {
       case 1:
@@ -197,8 +220,11 @@ export class TaskStore {
   ): Promise<{ kind: 'new' | 'duplicate' | 'late'; jobId: string } | { kind: 'unknown' }> {
     const [code, jobId] = await this.redis.krRecordError(
       this.keys.task(providerTaskUUID),
+      this.keys.items(providerTaskUUID),
       JSON.stringify(err),
+      '',
       this.keys.base,
+      providerTaskUUID,
     );
     if (code === -1) return { kind: 'unknown' };
     return { kind: code === 1 ? 'new' : code === 0 ? 'duplicate' : 'late', jobId };
@@ -244,6 +270,7 @@ export class TaskStore {
       taskUUID,
       data,
       EVENTS_STREAM_MAX_LEN,
+      batchId ?? '',
     );
     return r === 0 ? 'already' : r === 2 ? 'batchEnded' : 'ended';
   }
@@ -266,6 +293,29 @@ export class TaskStore {
     return (await this.redis.hget(this.keys.batch(batchId), 'cancelRequested')) === '1';
   }
 
+  /**
+   * Make a failed task ready for another attempt with a new provider taskUUID (and subtasks in upload
+   * mode). Returns false when the task is not in the failed state.
+   */
+  async resetForRetry(
+    taskUUID: string,
+    batchId: string | undefined,
+    next: { attempt: number; providerTaskUUID: string; subtasks: readonly string[] },
+  ): Promise<boolean> {
+    const r = await this.redis.krResetForRetry(
+      this.keys.task(taskUUID),
+      this.keys.items(taskUUID),
+      this.keys.stored(taskUUID),
+      this.keys.batch(batchId ?? '_'),
+      next.providerTaskUUID,
+      next.attempt,
+      next.subtasks.join(','),
+      this.keys.base,
+      taskUUID,
+    );
+    return r === 1;
+  }
+
   async get(taskUUID: string): Promise<TaskRecord | null> {
     const h = await this.redis.hgetall(this.keys.task(taskUUID));
     if (!h.state) return null;
@@ -285,6 +335,8 @@ export class TaskStore {
       reason: h.reason || undefined,
       providerError: h.providerError ? (JSON.parse(h.providerError) as ProviderFailure) : undefined,
       subtasks: h.subtasks ? h.subtasks.split(',') : [],
+      attempt: Number(h.attempt ?? 0),
+      providerTaskUUID: h.providerTaskUUID || taskUUID,
     };
   }
 

@@ -23,6 +23,10 @@ export interface TaskRecord {
   providerError: ProviderFailure | undefined;
   /** Provider task UUIDs in upload mode (one single-result provider task per output slot). */
   subtasks: string[];
+  /** 0 for the first run; each operator retry of a failed task adds one. */
+  attempt: number;
+  /** The taskUUID the provider knows this attempt by: the task's own for attempt 0, derived after. */
+  providerTaskUUID: string;
 }
 
 export interface ProviderFailure {

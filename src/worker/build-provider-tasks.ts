@@ -4,7 +4,6 @@
 import { type ProviderTask, SEED_MAX } from '../contract/index.js';
 import { outputKey } from '../storage/key-layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { deriveUuid } from '../tasks/derive-uuid.js';
 import type { QueuedTask } from '../tasks/job-data.js';
 import { webhookUrlFor } from '../tokens/webhook-token.js';
 
@@ -19,19 +18,15 @@ export interface DeliveryTarget {
   uploadUrlTtlSec: number;
 }
 
-/** Subtask UUIDs for upload mode, derived so a retried submit reuses them (conflict = accepted). */
-export function uploadSubtaskUuids(task: QueuedTask): string[] {
-  const n = task.numberResults ?? 1;
-  return Array.from({ length: n }, (_, slot) => deriveUuid(`${task.taskUUID}/upload/${slot}`));
-}
-
 export async function buildProviderTasks(
   task: QueuedTask,
+  attempt: { providerTaskUUID: string; subtasks: readonly string[] },
   target: DeliveryTarget,
   store: ObjectStore,
 ): Promise<ProviderTask[]> {
   const base: ProviderTask = {
     ...task,
+    taskUUID: attempt.providerTaskUUID,
     taskType: 'imageInference',
     includeCost: true,
     deliveryMethod: 'async',
@@ -45,9 +40,8 @@ export async function buildProviderTasks(
     ];
   }
   const format = task.outputFormat ?? 'JPG';
-  const subtasks = uploadSubtaskUuids(task);
   return Promise.all(
-    subtasks.map(async (subUUID, slot) => ({
+    attempt.subtasks.map(async (subUUID, slot) => ({
       ...base,
       taskUUID: subUUID,
       numberResults: 1,

@@ -14,7 +14,7 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
   // Upload mode: one provider task per slot; only the slots with nothing received need asking.
   const have = new Set(received.map((r) => r.slot));
   const providerTasks =
-    rec.mode === 'upload' ? rec.subtasks.filter((_, slot) => !have.has(slot)) : [rec.taskUUID];
+    rec.mode === 'upload' ? rec.subtasks.filter((_, slot) => !have.has(slot)) : [rec.providerTaskUUID];
   let recovered = 0;
   let failed = false;
   for (const providerTaskUUID of providerTasks) {

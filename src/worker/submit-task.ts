@@ -3,9 +3,10 @@
 // through: it counts as accepted.
 import { UnrecoverableError } from 'bullmq';
 import type { Logger } from '../log.js';
+import { uploadSubtaskUuids } from '../tasks/attempt-uuids.js';
 import type { TaskJobData } from '../tasks/job-data.js';
 import type { TaskRecord } from '../tasks/types.js';
-import { buildProviderTasks, uploadSubtaskUuids } from './build-provider-tasks.js';
+import { buildProviderTasks } from './build-provider-tasks.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 /** Extra validity of webhook tokens beyond the result deadline, for the provider's late retries. */
@@ -30,11 +31,15 @@ export async function submitTask(
     batchId,
     mode,
     expected: task.numberResults ?? 1,
-    ...(mode === 'upload' ? { subtasks: uploadSubtaskUuids(task) } : {}),
+    ...(mode === 'upload' ? { subtasks: uploadSubtaskUuids(task.taskUUID, task.numberResults ?? 1) } : {}),
   });
+  // The record decides the provider UUID(s): an operator retry gives each attempt new ones.
+  const current = existing ?? (await deps.tasks.get(task.taskUUID));
+  if (!current) throw new Error(`task record ${task.taskUUID} missing after create`);
   const nowSec = Math.floor(Date.now() / 1000);
   const providerTasks = await buildProviderTasks(
     task,
+    { providerTaskUUID: current.providerTaskUUID, subtasks: current.subtasks },
     {
       mode,
       publicUrl: cfg.PUBLIC_URL,

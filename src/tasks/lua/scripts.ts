@@ -5,6 +5,30 @@
 const TERMINAL = `local terminal = { completed = true, failed = true, cancelled = true }`;
 
 /**
+ * Resolve KEYS[1] (the record of the provider UUID in ARGV[4]) to the task it belongs to, and whether
+ * that provider UUID is the task's current attempt. Sets taskKey, itemsKey, fixedSlot, state, current.
+ */
+const RESOLVE_ATTEMPT = `
+local taskKey, itemsKey = KEYS[1], KEYS[2]
+local fixedSlot = -1
+local parent = redis.call('HGET', taskKey, 'parent')
+if parent then
+  fixedSlot = tonumber(redis.call('HGET', taskKey, 'slot'))
+  taskKey = ARGV[3] .. 'task:' .. parent
+  itemsKey = ARGV[3] .. 'items:' .. parent
+end
+local state = redis.call('HGET', taskKey, 'state')
+local current = true
+if state then
+  local cur = redis.call('HMGET', taskKey, 'providerTaskUUID', 'subtasks')
+  if fixedSlot >= 0 then
+    current = cur[2] ~= false and string.find(cur[2], ARGV[4], 1, true) ~= nil
+  elseif cur[1] then
+    current = cur[1] == ARGV[4]
+  end
+end`;
+
+/**
  * Create the record before the first submit (no-op when it exists).
  * KEYS: task. ARGV: JSON array of fields and values ["k1","v1",...].
  * Returns 1 when created, 0 when it already existed.
@@ -28,25 +52,18 @@ if batch and batch ~= '' then redis.call('HINCRBY', KEYS[2], 'submitted', 1) end
 return 1`;
 
 /**
- * Record one result item, deduplicated on imageUUID. An upload-mode subtask record
- * (field 'parent') redirects to its parent's keys and fixed slot.
- * KEYS: task, items. ARGV: imageUUID, "receivedAt|itemJson", keyBase.
+ * Record one result item, deduplicated on imageUUID. An alias record (field 'parent': an upload-mode
+ * subtask, or a retry attempt's provider UUID) redirects to its parent's keys (and fixed slot).
+ * Items for a provider UUID that is not the task's current attempt are late.
+ * KEYS: task, items. ARGV: imageUUID, "receivedAt|itemJson", keyBase, providerTaskUUID.
  * Returns {code, jobId, slot}: 1 new, 0 duplicate, -1 unknown task, -2 late (task ended), -3 extra.
  */
 export const RECORD_ITEM = `
 ${TERMINAL}
-local taskKey, itemsKey = KEYS[1], KEYS[2]
-local fixedSlot = -1
-local parent = redis.call('HGET', taskKey, 'parent')
-if parent then
-  fixedSlot = tonumber(redis.call('HGET', taskKey, 'slot'))
-  taskKey = ARGV[3] .. 'task:' .. parent
-  itemsKey = ARGV[3] .. 'items:' .. parent
-end
-local state = redis.call('HGET', taskKey, 'state')
+${RESOLVE_ATTEMPT}
 if not state then return {-1, '', -1} end
 local jobId = redis.call('HGET', taskKey, 'jobId')
-if terminal[state] then return {-2, jobId, -1} end
+if terminal[state] or not current then return {-2, jobId, -1} end
 local existing = redis.call('HGET', itemsKey, ARGV[1])
 if existing then return {0, jobId, tonumber(string.match(existing, '^(%d+)|'))} end
 local slot = fixedSlot
@@ -59,18 +76,16 @@ redis.call('HSET', itemsKey, ARGV[1], slot .. '|' .. ARGV[2])
 return {1, jobId, slot}`;
 
 /**
- * Record the provider's failure of a task (first one wins). KEYS: task. ARGV: errorJson, keyBase.
+ * Record the provider's failure of a task (first one wins); ignored when it is for an earlier attempt.
+ * KEYS: task, items. ARGV: errorJson, '', keyBase, providerTaskUUID.
  * Returns {code, jobId}: 1 recorded, 0 already had one, -1 unknown, -2 late.
  */
 export const RECORD_ERROR = `
 ${TERMINAL}
-local taskKey = KEYS[1]
-local parent = redis.call('HGET', taskKey, 'parent')
-if parent then taskKey = ARGV[2] .. 'task:' .. parent end
-local state = redis.call('HGET', taskKey, 'state')
+${RESOLVE_ATTEMPT}
 if not state then return {-1, ''} end
 local jobId = redis.call('HGET', taskKey, 'jobId')
-if terminal[state] then return {-2, jobId} end
+if terminal[state] or not current then return {-2, jobId} end
 return {redis.call('HSETNX', taskKey, 'providerError', ARGV[1]), jobId}`;
 
 /**
@@ -88,16 +103,20 @@ return {redis.call('HLEN', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'expec
  * End a task once: set its terminal state, count it in its batch, and append its event (and the
  * batch's, when this was the batch's last task) to the events stream — in one step, so an event is
  * never lost or doubled. KEYS: task, batch, inflight, events.
- * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen.
+ * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId.
  * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
  */
 export const FINISH_TASK = `
 ${TERMINAL}
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and terminal[state] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2], 'reason', ARGV[3], 'cost', ARGV[4])
+-- A task cancelled before it ever ran has no record yet: the caller's batchId (ARGV[8]) names it.
+local batch = redis.call('HGET', KEYS[1], 'batchId')
+if not batch or batch == '' then batch = ARGV[8] end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2], 'reason', ARGV[3], 'cost', ARGV[4],
+  'batchId', batch, 'taskUUID', ARGV[5])
+if not redis.call('HGET', KEYS[1], 'jobId') then redis.call('HSET', KEYS[1], 'jobId', ARGV[5], 'expected', 1) end
 redis.call('ZREM', KEYS[3], ARGV[5])
-local batch = redis.call('HGET', KEYS[1], 'batchId') or ''
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', 'task.' .. ARGV[1], 'taskUUID', ARGV[5],
   'batchId', batch, 'at', ARGV[2], 'data', ARGV[6])
 if batch == '' then return 1 end
@@ -134,3 +153,36 @@ if ended >= total and not b[4] then
   return {total, 1}
 end
 return {total, 0}`;
+
+/**
+ * Prepare a failed task for another attempt under a new provider taskUUID (the provider refuses a
+ * reused one): forget the failed attempt's items, outputs and error, uncount it in its batch, and
+ * route the new provider UUID(s) to this task. KEYS: task, items, stored, batch.
+ * ARGV: newProviderTaskUUID, attempt, subtasksCsv ('' in webhook mode), keyBase, taskUUID.
+ * Returns 1 when reset, 0 when the task is not failed.
+ */
+export const RESET_FOR_RETRY = `
+local h = redis.call('HMGET', KEYS[1], 'state', 'submittedAt', 'batchId')
+if h[1] ~= 'failed' then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('HDEL', KEYS[1], 'providerError', 'submittedAt', 'finishedAt')
+redis.call('HSET', KEYS[1], 'state', 'submitting', 'attempt', ARGV[2], 'providerTaskUUID', ARGV[1],
+  'subtasks', ARGV[3], 'nextSlot', 0, 'reason', '', 'cost', 0, 'polls', 0)
+if ARGV[3] == '' then
+  redis.call('HSET', ARGV[4] .. 'task:' .. ARGV[1], 'parent', ARGV[5], 'slot', -1)
+else
+  local slot = 0
+  for sub in string.gmatch(ARGV[3], '[^,]+') do
+    redis.call('HSET', ARGV[4] .. 'task:' .. sub, 'parent', ARGV[5], 'slot', slot)
+    slot = slot + 1
+  end
+end
+if h[3] and h[3] ~= '' then
+  redis.call('HINCRBY', KEYS[4], 'failed', -1)
+  if h[2] and h[2] ~= '' then
+    redis.call('HINCRBY', KEYS[4], 'settled', -1)
+    redis.call('HINCRBY', KEYS[4], 'submitted', -1)
+  end
+  redis.call('HDEL', KEYS[4], 'finishedAt')
+end
+return 1`;
