@@ -2,6 +2,7 @@
 // The kontext-relay command line: thin commands over the library modules.
 import { Command } from 'commander';
 import { ConfigError, RelayError } from '../errors.js';
+import { registerControl } from './commands/control.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnqueue } from './commands/enqueue.js';
 import { registerServe } from './commands/serve.js';
@@ -17,6 +18,7 @@ registerServe(program);
 registerEnqueue(program);
 registerStatus(program);
 registerSimulator(program);
+registerControl(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);

@@ -105,8 +105,8 @@ export async function checkInvariants(p: Pipeline, batchId: string): Promise<Inv
   const byImage = new Map(p.sim.results().map((r) => [r.imageUUID, r]));
   const seenImages = new Set<string>();
   for (const t of tasks) {
-    expect(['completed', 'failed'], `task ${t.taskUUID} ended (${t.state})`).toContain(t.state);
-    if (t.state === 'failed') expect(t.reason, `failed task ${t.taskUUID} has a reason`).toBeTruthy();
+    expect(['completed', 'failed', 'cancelled'], `task ${t.taskUUID} ended (${t.state})`).toContain(t.state);
+    if (t.state !== 'completed') expect(t.reason, `${t.state} task ${t.taskUUID} has a reason`).toBeTruthy();
     if (t.state === 'completed') expect(t.outputs).toHaveLength(t.expected);
     for (const o of t.outputs) {
       expect(seenImages.has(o.imageUUID), `image ${o.imageUUID} stored once`).toBe(false);
