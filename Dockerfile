@@ -1,0 +1,19 @@
+# kontext-relay service image: `serve --role worker|webhook|all`, or `simulator`.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.json
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild sharp
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 8787
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["serve", "--role", "all"]
