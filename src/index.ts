@@ -1,0 +1,30 @@
+// The public library API of kontext-relay, and nothing else. The simulator is a separate entry
+// point: `kontext-relay/simulator`.
+export { type Config, loadConfig } from './config/load-config.js';
+export {
+  MODELS,
+  type ProviderTask,
+  parseLossless,
+  stringifyLossless,
+  type TaskInput,
+  type ValidTask,
+  validateTaskInput,
+} from './contract/index.js';
+export { cancelBatch } from './control/cancel-batch.js';
+export { retryFailedTasks, retryTask } from './control/retry-failed.js';
+export * from './errors.js';
+export { type BatchOptions, type BatchSummary, MalformedEntry } from './producer/enqueue-batch.js';
+export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';
+export { RunwareClient } from './provider/runware-client.js';
+export { type RunningService, type ServiceOptions, startService } from './service/start-service.js';
+export {
+  type BatchStatus,
+  readBatchStatus,
+  readBatchTasks,
+  readTaskStatus,
+  type TaskStatus,
+} from './status/read-status.js';
+export type { TaskJobData, TaskJobResult } from './tasks/job-data.js';
+export { createRedis } from './tasks/redis-connection.js';
+export type { StoredOutput } from './tasks/types.js';
+export { verifyWebhookToken, webhookUrlFor } from './tokens/webhook-token.js';
