@@ -15,7 +15,7 @@ import { ObjectStore } from '../storage/object-store.js';
 import { BatchStore } from '../tasks/batch-store.js';
 import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { openQueue, type TaskQueue } from '../tasks/queue.js';
-import { createRedis } from '../tasks/redis-connection.js';
+import { connectRedis } from '../tasks/redis-connection.js';
 import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
@@ -56,7 +56,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const role = opts.role ?? 'all';
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   if (!config.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET must be set (at least 16 characters)');
-  const redis = createRedis(config);
+  // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
+  const redis = await connectRedis(config);
   const queue = openQueue(config, redis);
   const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   const store = ObjectStore.fromConfig(config);
@@ -83,7 +84,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       apiKey: config.RUNWARE_API_KEY,
       timeoutMs: config.PROVIDER_TIMEOUT_MS,
     });
-    const workerRedis = createRedis(config);
+    const workerRedis = await connectRedis(config);
     const fetchPolicy = fetchPolicyFromConfig(config);
     const fetchDispatcher = createOutputDispatcher(fetchPolicy);
     worker = createTaskWorker(
