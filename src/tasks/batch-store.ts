@@ -2,9 +2,12 @@
 // list of the batch's tasks. Counters move only inside the task scripts, so they match the queue.
 
 import { EVENTS_STREAM_MAX_LEN, type TaskKeys } from './keys.js';
-import { SEAL_BATCH } from './lua/scripts.js';
+import { ADMIT_TO_BUDGET, SEAL_BATCH, SET_BUDGET } from './lua/scripts.js';
 import type { RedisClient } from './task-store.js';
 import type { BatchRecord } from './types.js';
+
+/** Budgets: a cost within this much of the budget counts as within it (float sums of prices). */
+const BUDGET_EPSILON_USD = 1e-9;
 
 type Scripted = RedisClient & {
   krSealBatch(
@@ -15,7 +18,38 @@ type Scripted = RedisClient & {
     batchId: string,
     maxLen: number,
   ): Promise<[number, number]>;
+  krAdmitToBudget(
+    batch: string,
+    admitted: string,
+    events: string,
+    taskUUID: string,
+    estimateUsd: number,
+    now: number,
+    batchId: string,
+    maxLen: number,
+    epsilon: number,
+  ): Promise<[number, number, string, string, string]>;
+  krSetBudget(
+    batch: string,
+    events: string,
+    budgetUsd: number,
+    now: number,
+    batchId: string,
+    maxLen: number,
+  ): Promise<number>;
 };
+
+/** A batch record plus its budget hold (events/budget); shown by the dashboard. */
+export type BatchView = BatchRecord & {
+  /** Queued tasks are held: the budget would be passed. Cleared by setting the budget again. */
+  held: boolean;
+  heldAt: number | undefined;
+};
+
+/** The budget gate's answer for one task. */
+export type BudgetVerdict =
+  | { admitted: true }
+  | { admitted: false; heldNow: boolean; budgetUsd: number; spent: number; committed: number };
 
 export interface NewBatch {
   batchId: string;
@@ -30,6 +64,9 @@ export class BatchStore {
     readonly keys: TaskKeys,
   ) {
     if (!('krSealBatch' in redis)) redis.defineCommand('krSealBatch', { numberOfKeys: 3, lua: SEAL_BATCH });
+    if (!('krAdmitToBudget' in redis))
+      redis.defineCommand('krAdmitToBudget', { numberOfKeys: 3, lua: ADMIT_TO_BUDGET });
+    if (!('krSetBudget' in redis)) redis.defineCommand('krSetBudget', { numberOfKeys: 2, lua: SET_BUDGET });
     this.redis = redis as Scripted;
   }
 
@@ -67,7 +104,7 @@ export class BatchStore {
     return { total, ended: ended === 1 };
   }
 
-  async get(batchId: string): Promise<BatchRecord | null> {
+  async get(batchId: string): Promise<BatchView | null> {
     const h = await this.redis.hgetall(this.keys.batch(batchId));
     if (!h.createdAt) return null;
     const num = (v: string | undefined) => (v ? Number(v) : 0);
@@ -86,6 +123,8 @@ export class BatchStore {
       cancelRequested: h.cancelRequested === '1',
       budgetUsd: h.budgetUsd ? Number(h.budgetUsd) : undefined,
       callbackUrl: h.callbackUrl || undefined,
+      held: h.held === '1',
+      heldAt: h.heldAt ? Number(h.heldAt) : undefined,
     };
   }
 
@@ -105,5 +144,83 @@ export class BatchStore {
 
   async requestCancel(batchId: string): Promise<void> {
     await this.redis.hset(this.keys.batch(batchId), 'cancelRequested', 1);
+  }
+
+  /**
+   * Budgets: admit a task to its batch's budget before it is submitted, or hold the batch (see
+   * ADMIT_TO_BUDGET). Batches without a budget always admit.
+   */
+  async admitToBudget(
+    batchId: string,
+    taskUUID: string,
+    estimateUsd: number,
+    now = Date.now(),
+  ): Promise<BudgetVerdict> {
+    const [ok, heldNow, budget, spent, committed] = await this.redis.krAdmitToBudget(
+      this.keys.batch(batchId),
+      this.admittedKey(batchId),
+      this.keys.events(),
+      taskUUID,
+      estimateUsd,
+      now,
+      batchId,
+      EVENTS_STREAM_MAX_LEN,
+      BUDGET_EPSILON_USD,
+    );
+    if (ok === 1) return { admitted: true };
+    return {
+      admitted: false,
+      heldNow: heldNow === 1,
+      budgetUsd: Number(budget),
+      spent: Number(spent),
+      committed: Number(committed),
+    };
+  }
+
+  /** Set the budget; a held batch is released (appending batch.resumed). */
+  async setBudget(
+    batchId: string,
+    budgetUsd: number,
+    now = Date.now(),
+  ): Promise<'unknown' | 'resumed' | 'set'> {
+    const r = await this.redis.krSetBudget(
+      this.keys.batch(batchId),
+      this.keys.events(),
+      budgetUsd,
+      now,
+      batchId,
+      EVENTS_STREAM_MAX_LEN,
+    );
+    return r < 0 ? 'unknown' : r === 1 ? 'resumed' : 'set';
+  }
+
+  async isHeld(batchId: string): Promise<boolean> {
+    return (await this.redis.hget(this.keys.batch(batchId), 'held')) === '1';
+  }
+
+  /**
+   * Of one page of the batch's tasks, those not handed to the provider yet (no record, or still
+   * 'submitting'): the ones a budget hold may have parked. `scanned` is the page size read.
+   */
+  async unsubmittedTasks(
+    batchId: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ scanned: number; taskUUIDs: string[] }> {
+    const ids = await this.taskUUIDs(batchId, offset, limit);
+    if (ids.length === 0) return { scanned: 0, taskUUIDs: [] };
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.keys.task(id), 'state');
+    const states = (await pipe.exec()) ?? [];
+    const taskUUIDs = ids.filter((_, i) => {
+      const state = states[i]?.[1];
+      return state === null || state === undefined || state === 'submitting';
+    });
+    return { scanned: ids.length, taskUUIDs };
+  }
+
+  /** Set: the batch's tasks admitted to its budget. (Candidate for TaskKeys.) */
+  private admittedKey(batchId: string): string {
+    return `${this.keys.batch(batchId)}:admitted`;
   }
 }

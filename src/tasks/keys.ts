@@ -4,6 +4,9 @@
 /** Events kept in the stream (approximate trim); subscribers resume from any id still in it. */
 export const EVENTS_STREAM_MAX_LEN = 1_000_000;
 
+/** How long an ended task's record, items and outputs stay in Redis (as long as failed jobs). */
+export const RECORD_RETENTION_SEC = 30 * 24 * 3600;
+
 /** BullMQ's `prefix` option for a queue prefix: the hash tag around it. */
 export function bullPrefix(queuePrefix: string): string {
   return `{${queuePrefix}}`;

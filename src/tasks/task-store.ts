@@ -3,7 +3,7 @@
 // a task ends once, and is counted in its batch once.
 import type { Cluster, Redis } from 'ioredis';
 import type { ResultItem } from '../contract/index.js';
-import { EVENTS_STREAM_MAX_LEN, TaskKeys } from './keys.js';
+import { EVENTS_STREAM_MAX_LEN, RECORD_RETENTION_SEC, TaskKeys } from './keys.js';
 import {
   CREATE_TASK,
   FINISH_TASK,
@@ -69,6 +69,8 @@ type Scripted = RedisClient & {
     batch: string,
     inflight: string,
     events: string,
+    items: string,
+    stored: string,
     outcome: string,
     now: number,
     reason: string,
@@ -77,6 +79,7 @@ type Scripted = RedisClient & {
     data: string,
     maxLen: number,
     batchId: string,
+    retentionSec: number,
   ): Promise<number>;
 };
 
@@ -86,7 +89,7 @@ const SCRIPTS = {
   krRecordItem: { numberOfKeys: 2, lua: RECORD_ITEM },
   krRecordError: { numberOfKeys: 2, lua: RECORD_ERROR },
   krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
-  krFinishTask: { numberOfKeys: 4, lua: FINISH_TASK },
+  krFinishTask: { numberOfKeys: 6, lua: FINISH_TASK },
   krResetForRetry: { numberOfKeys: 4, lua: RESET_FOR_RETRY },
 } as const;
 
@@ -263,6 +266,8 @@ export class TaskStore {
       this.keys.batch(batchId ?? '_'),
       this.keys.inflight(),
       this.keys.events(),
+      this.keys.items(taskUUID),
+      this.keys.stored(taskUUID),
       outcome,
       now,
       reason,
@@ -271,6 +276,7 @@ export class TaskStore {
       data,
       EVENTS_STREAM_MAX_LEN,
       batchId ?? '',
+      RECORD_RETENTION_SEC,
     );
     return r === 0 ? 'already' : r === 2 ? 'batchEnded' : 'ended';
   }
@@ -345,6 +351,20 @@ export class TaskStore {
     multi.hset(this.keys.task(taskUUID), 'nextPollAt', nextPollAt);
     multi.hincrby(this.keys.task(taskUUID), 'polls', 1);
     await multi.exec();
+  }
+
+  /**
+   * Drop the inline image data (base64 / data URI) of a stored item: once the bytes are in S3 they
+   * need not also sit in Redis. The slot and receipt time are kept, so dedup is unaffected.
+   */
+  async forgetInlineData(taskUUID: string, r: ReceivedItem): Promise<void> {
+    if (r.item.imageBase64Data === undefined && r.item.imageDataURI === undefined) return;
+    const { imageBase64Data: _b, imageDataURI: _d, ...rest } = r.item;
+    await this.redis.hset(
+      this.keys.items(taskUUID),
+      r.item.imageUUID,
+      `${r.slot}|${r.receivedAt}|${JSON.stringify(rest)}`,
+    );
   }
 
   async receivedItems(taskUUID: string): Promise<ReceivedItem[]> {

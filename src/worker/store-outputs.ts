@@ -88,7 +88,10 @@ async function storeOne(
     out = await fetchAndPut(deps, rec, r);
   }
   const marked = await deps.tasks.markStored(rec.taskUUID, out);
-  if (marked) deps.metrics.outputsStored.inc();
+  if (marked) {
+    deps.metrics.outputsStored.inc();
+    await deps.tasks.forgetInlineData(rec.taskUUID, r);
+  }
   return out;
 }
 

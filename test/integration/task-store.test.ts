@@ -137,6 +137,7 @@ describe('task record', () => {
     expect(await tasks.finish(a, batchId, 'completed', '', 0.04)).toBe('ended');
     expect(await tasks.finish(a, batchId, 'completed', '', 0.04)).toBe('already');
     expect(await tasks.finish(b, batchId, 'failed', 'boom')).toBe('batchEnded');
+    expect(await redis.ttl(tasks.keys.task(b))).toBeGreaterThan(0); // ended records expire
     expect(await batches.get(batchId)).toMatchObject({ total: 2, completed: 1, failed: 1, cost: 0.04 });
     expect((await batches.get(batchId))?.finishedAt).toBeTypeOf('number');
     const events = await redis.xrange(tasks.keys.events(), '-', '+');

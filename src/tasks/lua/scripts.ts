@@ -102,8 +102,8 @@ return {redis.call('HLEN', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'expec
 /**
  * End a task once: set its terminal state, count it in its batch, and append its event (and the
  * batch's, when this was the batch's last task) to the events stream — in one step, so an event is
- * never lost or doubled. KEYS: task, batch, inflight, events.
- * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId.
+ * never lost or doubled. KEYS: task, batch, inflight, events, items, stored.
+ * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId, retentionSec.
  * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
  */
 export const FINISH_TASK = `
@@ -117,6 +117,8 @@ redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2], 'reason', A
   'batchId', batch, 'taskUUID', ARGV[5])
 if not redis.call('HGET', KEYS[1], 'jobId') then redis.call('HSET', KEYS[1], 'jobId', ARGV[5], 'expected', 1) end
 redis.call('ZREM', KEYS[3], ARGV[5])
+-- Ended records are kept for a retention period (status, dashboard, retry), then expire.
+for i = 1, 3 do redis.call('EXPIRE', KEYS[({1, 5, 6})[i]], ARGV[9]) end
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', 'task.' .. ARGV[1], 'taskUUID', ARGV[5],
   'batchId', batch, 'at', ARGV[2], 'data', ARGV[6])
 if batch == '' then return 1 end
@@ -165,6 +167,7 @@ export const RESET_FOR_RETRY = `
 local h = redis.call('HMGET', KEYS[1], 'state', 'submittedAt', 'batchId')
 if h[1] ~= 'failed' then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('PERSIST', KEYS[1])
 redis.call('HDEL', KEYS[1], 'providerError', 'submittedAt', 'finishedAt')
 redis.call('HSET', KEYS[1], 'state', 'submitting', 'attempt', ARGV[2], 'providerTaskUUID', ARGV[1],
   'subtasks', ARGV[3], 'nextSlot', 0, 'reason', '', 'cost', 0, 'polls', 0)
@@ -185,4 +188,55 @@ if h[3] and h[3] ~= '' then
   end
   redis.call('HDEL', KEYS[4], 'finishedAt')
 end
+return 1`;
+
+/**
+ * Budgets (events/budget, worker/budget-gate). Admit a task of a batch to its budget before submit,
+ * or hold the batch. Spent = the batch's reported cost; committed = the estimate of tasks admitted and
+ * not yet ended: (admitted - ended) × the average admitted estimate. A task is admitted once (a set),
+ * so a retried submit is not counted twice. `held` is sticky until the budget is set again; the
+ * budget_exhausted event is appended only on the transition. No budget, or a cancel requested: admit.
+ * KEYS: batch, admitted, events. ARGV: taskUUID, estimateUsd, now, batchId, streamMaxLen, epsilon.
+ * Returns {admitted(0|1), heldNow(0|1), budgetUsd, spent, committed} (numbers as strings).
+ */
+export const ADMIT_TO_BUDGET = `
+local b = redis.call('HMGET', KEYS[1], 'budgetUsd', 'held', 'cancelRequested', 'cost', 'admitted',
+  'admittedUsd', 'completed', 'failed', 'cancelled')
+local budget = tonumber(b[1])
+if not budget or b[3] == '1' then return {1, 0, '', '', ''} end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {1, 0, '', '', ''} end
+local spent = tonumber(b[4]) or 0
+local admitted = tonumber(b[5]) or 0
+local ended = (tonumber(b[7]) or 0) + (tonumber(b[8]) or 0) + (tonumber(b[9]) or 0)
+local committed = 0
+if admitted > 0 then committed = math.max(0, admitted - ended) * ((tonumber(b[6]) or 0) / admitted) end
+local estimate = tonumber(ARGV[2])
+if b[2] ~= '1' and spent + committed + estimate <= budget + tonumber(ARGV[6]) then
+  redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'admitted', 1)
+  redis.call('HINCRBYFLOAT', KEYS[1], 'admittedUsd', ARGV[2])
+  return {1, 0, '', '', ''}
+end
+local heldNow = 0
+if b[2] ~= '1' then
+  heldNow = 1
+  redis.call('HSET', KEYS[1], 'held', 1, 'heldAt', ARGV[3])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'type', 'batch.budget_exhausted', 'taskUUID', '',
+    'batchId', ARGV[4], 'at', ARGV[3], 'data', cjson.encode({ budgetUsd = budget, spent = spent,
+      committed = committed, requested = estimate }))
+end
+return {0, heldNow, tostring(budget), tostring(spent), tostring(committed)}`;
+
+/**
+ * Set a batch's budget; when the batch was held, release it and append batch.resumed (once per hold).
+ * KEYS: batch, events. ARGV: budgetUsd, now, batchId, streamMaxLen.
+ * Returns -1 for an unknown batch, 1 when it resumed a held batch, 0 otherwise.
+ */
+export const SET_BUDGET = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'budgetUsd', ARGV[1])
+if redis.call('HGET', KEYS[1], 'held') ~= '1' then return 0 end
+redis.call('HDEL', KEYS[1], 'held', 'heldAt')
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'batch.resumed', 'taskUUID', '',
+  'batchId', ARGV[3], 'at', ARGV[2], 'data', cjson.encode({ budgetUsd = tonumber(ARGV[1]) }))
 return 1`;
