@@ -9,6 +9,9 @@ import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
 import { registerStatus } from './commands/status.js';
 
+// The AWS SDK warns on every start that its 2027 releases will need Node 22; the README says so once.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command('kontext-relay')
   .description('Queue-driven image generation with Runware imageInference (FLUX.1 Kontext [pro])')
   .showHelpAfterError();
