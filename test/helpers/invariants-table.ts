@@ -1,0 +1,204 @@
+// The invariants every run must keep, checked from outside the relay (its Redis records, the S3
+// bucket, the simulator's own list of what it generated) and returned as table rows, so a run prints
+// all of them and a failure names every broken one at once.
+import { createHash } from 'node:crypto';
+import { expect } from 'vitest';
+import type { GeneratedResult } from '../../src/simulator/index.js';
+import { readBatchStatus, readBatchTasks, type TaskStatus } from '../../src/status/read-status.js';
+import type { RelayObserver } from './relay-observer.js';
+import { printTable } from './text-table.js';
+
+/** Objects downloaded and hashed at once. */
+const HASH_CONCURRENCY = 16;
+/** Violations listed per invariant (the count is always complete). */
+const SHOWN = 3;
+
+export interface InvariantRow {
+  invariant: string;
+  holds: boolean;
+  detail: string;
+}
+
+export interface RunFacts {
+  tasks: number;
+  completed: number;
+  failed: number;
+  outputs: number;
+  objects: number;
+  providerResults: number;
+  providerErrors: number;
+}
+
+export interface InvariantOptions {
+  /** Failure reasons the run expects (the injected provider errors); any other reason breaks the run. */
+  allowedFailure?: RegExp;
+}
+
+export async function checkRunInvariants(
+  obs: RelayObserver,
+  batchId: string,
+  providerResults: readonly GeneratedResult[],
+  opts: InvariantOptions = {},
+): Promise<{ rows: InvariantRow[]; facts: RunFacts }> {
+  const rows: InvariantRow[] = [];
+  const add = (invariant: string, bad: string[], ok: string) =>
+    rows.push({
+      invariant,
+      holds: bad.length === 0,
+      detail: bad.length === 0 ? ok : `${bad.length} violation(s): ${bad.slice(0, SHOWN).join('; ')}`,
+    });
+
+  const status = await readBatchStatus(obs, batchId);
+  if (!status) throw new Error(`batch ${batchId} has no record`);
+  const tasks = await readBatchTasks(obs, batchId, 0, 1_000_000);
+  const completed = tasks.filter((t) => t.state === 'completed');
+  const failed = tasks.filter((t) => t.state === 'failed');
+  const outputs = tasks.flatMap((t) => t.outputs.map((o) => ({ task: t, o })));
+
+  add(
+    'every task ended: completed, or failed with a reason',
+    [
+      ...(tasks.length === status.total ? [] : [`${tasks.length} task records for ${status.total} tasks`]),
+      ...tasks
+        .filter((t) => !(t.state === 'completed' || (t.state === 'failed' && t.reason)))
+        .map((t) => `${t.taskUUID} ${t.state}/${t.jobState} reason=${t.reason ?? '-'}`),
+    ],
+    `${completed.length} completed, ${failed.length} failed, of ${status.total}`,
+  );
+  if (opts.allowedFailure) {
+    const re = opts.allowedFailure;
+    add(
+      `failures are only the injected ones (${re.source})`,
+      failed.filter((t) => !re.test(t.reason ?? '')).map((t) => `${t.taskUUID}: ${t.reason}`),
+      `${failed.length} failed, all as injected`,
+    );
+  }
+  add(
+    'a completed task holds every output, one per slot',
+    completed.filter((t) => !slotsComplete(t)).map((t) => `${t.taskUUID}: ${t.outputs.length}/${t.expected}`),
+    `${completed.reduce((s, t) => s + t.expected, 0)} outputs in ${completed.length} tasks`,
+  );
+
+  const byImage = new Map(providerResults.filter((r) => !r.error).map((r) => [r.imageUUID, r]));
+  add(
+    'every stored output is an image the provider generated',
+    outputs.filter(({ o }) => !byImage.has(o.imageUUID)).map(({ o }) => `${o.key} (${o.imageUUID})`),
+    `${outputs.length} outputs`,
+  );
+  const hashes = await mapLimit(outputs, HASH_CONCURRENCY, async ({ o }) => {
+    try {
+      return sha256(await obs.store.get(o.key));
+    } catch (e) {
+      return `unreadable: ${(e as Error).message}`;
+    }
+  });
+  add(
+    'stored objects equal the provider results byte for byte (sha256)',
+    outputs.flatMap(({ o }, i) => {
+      const want = byImage.get(o.imageUUID)?.sha256;
+      const got = hashes[i];
+      return got === o.sha256 && got === want
+        ? []
+        : [`${o.key}: object ${got}, record ${o.sha256}, provider ${want}`];
+    }),
+    `${outputs.length} objects hashed`,
+  );
+  const seen = new Map<string, number>();
+  for (const { o } of outputs) seen.set(o.imageUUID, (seen.get(o.imageUUID) ?? 0) + 1);
+  const recordedKeys = new Set(outputs.map(({ o }) => o.key));
+  const listed = await obs.store.list(obs.config.S3_KEY_PREFIX);
+  const listedKeys = new Set(listed.map((l) => l.key));
+  add(
+    'no duplicates: each image stored once, the bucket holds exactly the recorded outputs',
+    [
+      ...[...seen].filter(([, n]) => n > 1).map(([img, n]) => `image ${img} stored ${n} times`),
+      ...[...listedKeys].filter((k) => !recordedKeys.has(k)).map((k) => `unrecorded object ${k}`),
+      ...[...recordedKeys].filter((k) => !listedKeys.has(k)).map((k) => `recorded but missing ${k}`),
+    ],
+    `${listed.length} objects in the bucket`,
+  );
+
+  const counts = await obs.queue.getJobCounts(
+    'waiting',
+    'active',
+    'delayed',
+    'prioritized',
+    'waiting-children',
+    'completed',
+    'failed',
+  );
+  const stuck = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']
+    .filter((k) => (counts[k] ?? 0) > 0)
+    .map((k) => `${counts[k]} ${k}`);
+  add('no job stuck (waiting/active/delayed/prioritized = 0)', stuck, 'none');
+  add(
+    'nothing in flight, the batch ended',
+    [
+      ...(status.inFlight === 0 ? [] : [`inFlight ${status.inFlight}`]),
+      ...(status.queued === 0 ? [] : [`queued ${status.queued}`]),
+      ...(status.finishedAt !== null ? [] : ['no finishedAt']),
+    ],
+    `state ${status.state}`,
+  );
+  add(
+    'batch counters match the queue and the tasks',
+    [
+      ...(status.completed === counts.completed
+        ? []
+        : [`batch completed ${status.completed} ≠ jobs ${counts.completed}`]),
+      ...(status.failed === counts.failed ? [] : [`batch failed ${status.failed} ≠ jobs ${counts.failed}`]),
+      ...(status.completed === completed.length
+        ? []
+        : [`batch completed ${status.completed} ≠ tasks ${completed.length}`]),
+      ...(status.failed === failed.length ? [] : [`batch failed ${status.failed} ≠ tasks ${failed.length}`]),
+    ],
+    `completed ${status.completed}, failed ${status.failed} (jobs: ${counts.completed}/${counts.failed})`,
+  );
+
+  return {
+    rows,
+    facts: {
+      tasks: tasks.length,
+      completed: completed.length,
+      failed: failed.length,
+      outputs: outputs.length,
+      objects: listed.length,
+      providerResults: providerResults.filter((r) => !r.error).length,
+      providerErrors: providerResults.filter((r) => r.error).length,
+    },
+  };
+}
+
+/** Print the rows as a table, then fail naming every broken invariant. */
+export function expectInvariants(title: string, rows: readonly InvariantRow[]): void {
+  printTable(
+    title,
+    rows.map((r) => ({ invariant: r.invariant, holds: r.holds ? 'yes' : 'NO', detail: r.detail })),
+  );
+  expect(
+    rows.filter((r) => !r.holds).map((r) => `${r.invariant}: ${r.detail}`),
+    'broken invariants',
+  ).toEqual([]);
+}
+
+function slotsComplete(t: TaskStatus): boolean {
+  if (t.outputs.length !== t.expected) return false;
+  return t.outputs.every((o, i) => o.slot === i);
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
