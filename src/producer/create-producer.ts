@@ -6,7 +6,7 @@ import { JOB_NAME } from '../tasks/job-data.js';
 import { openQueue, type TaskQueue } from '../tasks/queue.js';
 import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { type BatchOptions, type BatchSummary, enqueueBatch } from './enqueue-batch.js';
-import { taskJobOptions } from './job-options.js';
+import { type Lane, taskJobOptions } from './job-options.js';
 import { prepareTask } from './prepare-task.js';
 
 export interface ProducerOptions {
@@ -18,6 +18,8 @@ export interface EnqueueOptions {
   /** For tasks without a taskUUID: the same key always maps to the same task. */
   idempotencyKey?: string;
   batchId?: string;
+  /** Priority lane (issue 6); single tasks default to 'interactive', ahead of every bulk job. */
+  lane?: Lane;
 }
 
 export interface EnqueueResult {
@@ -51,7 +53,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       await queue.add(
         JOB_NAME,
         { task, enqueuedAt: Date.now(), ...(o.batchId ? { batchId: o.batchId } : {}) },
-        taskJobOptions(task.taskUUID, attempts),
+        taskJobOptions(task.taskUUID, attempts, o.lane ?? 'interactive'),
       );
       return { taskUUID: task.taskUUID, duplicate: false };
     },

@@ -12,7 +12,7 @@ import type { BatchStore } from '../tasks/batch-store.js';
 import { JOB_NAME, type QueuedTask } from '../tasks/job-data.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { RedisClient } from '../tasks/task-store.js';
-import { taskJobOptions } from './job-options.js';
+import { type Lane, taskJobOptions } from './job-options.js';
 import { prepareTask } from './prepare-task.js';
 
 export const DEFAULT_CHUNK_SIZE = 1000;
@@ -37,6 +37,8 @@ export interface BatchOptions {
   callbackUrl?: string;
   /** Called after every chunk with the number of tasks enqueued so far. */
   onProgress?: (enqueued: number) => void;
+  /** Priority lane (issue 6); batches default to 'bulk', behind every interactive task. */
+  lane?: Lane;
 }
 
 export interface InvalidEntry {
@@ -62,6 +64,9 @@ interface Ctx {
   attempts: number;
 }
 
+/** The lane a batch runs in when the caller names none (issue 6). */
+export const DEFAULT_BATCH_LANE: Lane = 'bulk';
+
 export async function enqueueBatch(
   ctx: Ctx,
   source: Iterable<unknown> | AsyncIterable<unknown>,
@@ -69,11 +74,12 @@ export async function enqueueBatch(
 ): Promise<BatchSummary> {
   const batchId = opts.batchId ?? randomUUID();
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const add = { ...ctx, lane: opts.lane ?? DEFAULT_BATCH_LANE };
   if (opts.onInvalid === 'skip') {
     await ctx.batches.open({ batchId, budgetUsd: opts.budgetUsd, callbackUrl: opts.callbackUrl });
     const skipped: InvalidEntry[] = [];
     const { enqueued, duplicates } = await addInChunks(
-      ctx,
+      add,
       batchId,
       chunkSize,
       validated(source, skipped),
@@ -89,7 +95,7 @@ export async function enqueueBatch(
     if (invalid.length > 0) throw new BatchValidationError(invalid);
     await ctx.batches.open({ batchId, budgetUsd: opts.budgetUsd, callbackUrl: opts.callbackUrl });
     const { enqueued, duplicates } = await addInChunks(
-      ctx,
+      add,
       batchId,
       chunkSize,
       readSpool(spool),
@@ -160,7 +166,7 @@ async function* readSpool(path: string) {
 }
 
 async function addInChunks(
-  ctx: Ctx,
+  ctx: Ctx & { lane: Lane },
   batchId: string,
   chunkSize: number,
   tasks: AsyncIterable<{ index: number; task: QueuedTask }>,
@@ -183,7 +189,7 @@ async function addInChunks(
       fresh.map((c) => ({
         name: JOB_NAME,
         data: { task: c.task, batchId, enqueuedAt: now },
-        opts: taskJobOptions(c.task.taskUUID, ctx.attempts),
+        opts: taskJobOptions(c.task.taskUUID, ctx.attempts, ctx.lane),
       })),
     );
     enqueued += fresh.length;

@@ -7,10 +7,25 @@ export const SUBMIT_BACKOFF_JITTER = 0.5;
 export const KEEP_COMPLETED_SEC = 7 * 24 * 3600;
 export const KEEP_FAILED_SEC = 30 * 24 * 3600;
 
-export function taskJobOptions(taskUUID: string, attempts: number): JobsOptions {
+/**
+ * Priority lanes (issue 6). 'interactive' jobs carry no priority, so they sit in BullMQ's plain wait
+ * list, which a worker always drains before the prioritized set where 'bulk' jobs wait: a large batch
+ * cannot starve a single task. BullMQ keeps a job's priority through our step-job lifecycle
+ * (moveToDelayed → promote, delayed → due, retry, rate-limit push-back), so a woken bulk job also
+ * yields to woken interactive ones. Within a lane, order is first in, first out. (A job whose worker
+ * crashed goes back through BullMQ's stalled check to the wait list once, ahead of both lanes.)
+ */
+export type Lane = 'interactive' | 'bulk';
+export const LANES: readonly Lane[] = ['interactive', 'bulk'];
+/** BullMQ priority of the bulk lane: any value > 0 ranks below unprioritized jobs; 1..9 stay free for lanes between. */
+export const BULK_PRIORITY = 10;
+
+export function taskJobOptions(taskUUID: string, attempts: number, lane: Lane = 'interactive'): JobsOptions {
   return {
     jobId: taskUUID,
     attempts,
+    // Lane → BullMQ priority; see Lane above.
+    ...(lane === 'bulk' ? { priority: BULK_PRIORITY } : {}),
     backoff: { type: 'exponential', delay: SUBMIT_BACKOFF_MS, jitter: SUBMIT_BACKOFF_JITTER },
     removeOnComplete: { age: KEEP_COMPLETED_SEC },
     removeOnFail: { age: KEEP_FAILED_SEC },
