@@ -36,7 +36,7 @@ export function renderBatchPage(b: BatchView, query: TaskQuery, page: TaskPage):
   return html`<h1>Batch <code>${b.batchId}</code> ${renderStateBadge(b.state)}
   <span class="badge badge-cancelled" data-field="cancelRequested"${b.cancelRequested ? '' : html` hidden`}>cancel requested</span>
   <span class="live" id="live" title="live updates connected" hidden>live</span></h1>
-<section class="summary" aria-label="progress">
+<section class="summary" aria-label="progress" data-counts="${countsKey(b)}">
   ${renderProgressBar(b)}
   <div class="counters">
     ${counter('completed', 'done', 'ok')}
@@ -54,8 +54,8 @@ export function renderBatchPage(b: BatchView, query: TaskQuery, page: TaskPage):
     <dt>Finished</dt><dd data-field="finishedAt" data-format="time">${formatTime(b.finishedAt)}</dd>
   </dl>
   <div class="actions">
-    <button type="button" class="action" data-action="retry-failed">Retry failed</button>
-    <button type="button" class="action danger" data-action="cancel" data-confirm="${CANCEL_NOTE}">Cancel batch</button>
+    <button type="button" class="action" data-action="retry-failed"${b.failed === 0 ? html` disabled` : ''}>Retry failed</button>
+    <button type="button" class="action danger" data-action="cancel" data-confirm="${CANCEL_NOTE}"${ended(b) ? html` disabled` : ''}>Cancel batch</button>
     <p class="note">${CANCEL_NOTE}</p>
     <p class="result" role="status" id="action-result"></p>
   </div>
@@ -66,4 +66,17 @@ export function renderBatchPage(b: BatchView, query: TaskQuery, page: TaskPage):
   <button type="submit">Apply</button>
 </form>
 <section id="gallery" aria-live="polite">${renderGallery(page, query)}</section>`;
+}
+
+/**
+ * The counters whose change makes the client re-fetch the gallery, in the client's format: the page
+ * starts from these, so a change between render and the first streamed status is not missed.
+ */
+export function countsKey(b: BatchView): string {
+  return [b.completed, b.failed, b.cancelled, b.inFlight, b.queued, b.overdue].join(',');
+}
+
+/** Nothing left to cancel once every task has ended. */
+function ended(b: BatchView): boolean {
+  return b.completed + b.failed + b.cancelled >= b.total && b.state !== 'enqueuing';
 }

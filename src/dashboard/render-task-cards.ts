@@ -36,7 +36,7 @@ export function renderTaskCard(t: DashboardTask): SafeHtml {
 <div class="thumbs n${Math.min(t.outputs.length, 4)}">${thumbs}</div>
 <div class="meta">
   <p class="status"><span class="badge badge-${t.state}">${t.state}</span>${t.overdue ? html` <span class="badge badge-overdue" title="results were due ${formatTime(t.dueAt)}">overdue</span>` : ''}
-    <span class="muted">${t.jobState}</span></p>
+    ${t.jobState !== t.state ? html`<span class="muted" title="BullMQ job state">job ${t.jobState === 'unknown' ? 'removed' : t.jobState}</span>` : ''}</p>
   <p class="prompt">${t.positivePrompt ?? '(prompt no longer in the queue)'}</p>
   <dl>
     <dt>Size</dt><dd>${size}</dd>
@@ -63,6 +63,7 @@ function placeholderText(t: DashboardTask): string {
 /** The requested seed, and the seeds the provider reported when they differ (random seed requests). */
 function seeds(t: DashboardTask): string {
   const reported = [...new Set(t.outputs.map((o) => o.seed).filter((s): s is string => s !== undefined))];
-  if (reported.length === 0) return t.seed ?? 'random';
+  // Without the job (removed on cancel, or past retention) the requested seed is unknown, not random.
+  if (reported.length === 0) return t.seed ?? (t.jobState === 'unknown' ? '—' : 'random');
   return reported.join(', ');
 }

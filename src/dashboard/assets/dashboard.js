@@ -60,6 +60,12 @@
         el.textContent = String(v);
       }
     }
+    const retry = document.querySelector('button[data-action="retry-failed"]');
+    if (retry && !retry.classList.contains('busy')) retry.disabled = batch.failed === 0;
+    const cancel = document.querySelector('button[data-action="cancel"]');
+    const ended =
+      batch.completed + batch.failed + batch.cancelled >= batch.total && batch.state !== 'enqueuing';
+    if (cancel && !cancel.classList.contains('busy')) cancel.disabled = ended;
     for (const seg of document.querySelectorAll('main [data-segment]')) {
       const n = batch[seg.dataset.segment] ?? 0;
       seg.style.width = `${batch.total > 0 ? ((n / batch.total) * PERCENT).toFixed(2) : 0}%`;
@@ -150,7 +156,8 @@
   if (body.dataset.page === 'batch' && batchId && 'EventSource' in window) {
     const live = document.getElementById('live');
     const stream = new EventSource(`api/batches/${encodeURIComponent(batchId)}/stream`);
-    let lastCounts = '';
+    // Start from the counts the page was rendered with (see countsKey in render-batch-page.ts).
+    let lastCounts = document.querySelector('[data-counts]')?.dataset.counts ?? '';
     stream.addEventListener('open', () => {
       if (live) live.hidden = false;
     });
@@ -165,7 +172,7 @@
       const counts = SEGMENTS.concat('overdue')
         .map((k) => batch[k])
         .join(',');
-      if (lastCounts && counts !== lastCounts) scheduleGallery();
+      if (counts !== lastCounts) scheduleGallery();
       lastCounts = counts;
     });
   }
@@ -175,6 +182,7 @@
     const action = button.dataset.action;
     if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
     button.disabled = true;
+    button.classList.add('busy');
     try {
       if (action === 'resume-queue') {
         const r = await post('api/queue/resume');
@@ -199,6 +207,7 @@
     } catch (err) {
       say(`Failed: ${err.message}`, true);
     } finally {
+      button.classList.remove('busy');
       button.disabled = false;
     }
   }
