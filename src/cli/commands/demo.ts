@@ -96,7 +96,7 @@ export function registerDemo(program: Command): void {
         for (const t of tasks)
           for (const out of t.outputs)
             console.log(`  s3://${out.bucket}/${out.key} (${out.contentType}, ${out.size} bytes)`);
-        console.log(`  … status of all: npx kontext-relay status ${summary.batchId}`);
+        console.log(`  … status of all: npm run cli -- status ${summary.batchId}`);
         if (o.exit) {
           await shutdown();
           process.exit(final.failed === 0 && final.cancelled === 0 ? 0 : 1);
