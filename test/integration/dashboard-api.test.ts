@@ -5,6 +5,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/dashboard/dashboard-auth.js';
 import type { DashboardContext } from '../../src/dashboard/dashboard-context.js';
+import { isLoopbackAddress } from '../../src/dashboard/loopback-host.js';
 import { mountDashboard } from '../../src/dashboard/mount-dashboard.js';
 import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
@@ -56,6 +57,22 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
 }
 
 describe('dashboard auth', () => {
+  it('treats 127.0.0.0/8, ::1 and localhost as loopback, and nothing else', () => {
+    for (const h of ['127.0.0.1', '127.9.8.7', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])
+      expect(isLoopbackAddress(h), h).toBe(true);
+    for (const h of [
+      '0.0.0.0',
+      '::',
+      '10.0.0.1',
+      '192.168.1.2',
+      'example.com',
+      '127.0.0.1.nip.io',
+      '',
+      '::ffff:10.0.0.1',
+    ])
+      expect(isLoopbackAddress(h), h).toBe(false);
+  });
+
   it('refuses to mount beyond loopback without a token, naming DASHBOARD_TOKEN', () => {
     const ctx = {
       config: testConfig({ HOST: '0.0.0.0' }),
@@ -156,6 +173,14 @@ describe('dashboard API and media', () => {
     const uuid = teapot.tasks[0]!.taskUUID;
     expect((await get(`q=${uuid}`)).tasks.map((t) => t.taskUUID)).toEqual([uuid]);
     expect((await get(`q=${uuid.slice(0, 13)}`)).tasks.map((t) => t.taskUUID)).toEqual([uuid]);
+    const first = (await get('status=completed&limit=1')) as unknown as { next: number; tasks: unknown[] };
+    expect(first).toMatchObject({ next: 1, scanned: 1 });
+    const last = (await get('status=completed&limit=2&offset=1')) as unknown as {
+      next: number | null;
+      tasks: unknown[];
+    };
+    expect(last.tasks).toHaveLength(2);
+    expect(last.next).toBeNull();
     const bad = await fetch(`${p.dashboardUrl}api/batches/${batchId}?status=nonsense`, { headers: bearer });
     expect(bad.status).toBe(400);
   });
