@@ -1,0 +1,107 @@
+// The completion events as the library, SSE and outgoing webhooks see them: a typed union parsed from
+// the Redis stream entries that the task scripts append (fields type, taskUUID, batchId, at, data).
+// Parsing is lenient about extra fields (the producers may add some) and strict about the ones we type.
+import { z } from 'zod';
+
+/** Stream ids: `<ms>-<seq>`; `0` and `<ms>` alone are accepted by XREAD too. */
+export const STREAM_ID_PATTERN = /^\d+(-\d+)?$/;
+
+const storedOutputSchema = z.looseObject({
+  slot: z.number(),
+  bucket: z.string(),
+  key: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  contentType: z.string(),
+  imageUUID: z.string(),
+  seed: z.string().optional(),
+  cost: z.number().optional(),
+  NSFWContent: z.boolean().optional(),
+  storedAt: z.number(),
+});
+
+const reasonData = z.looseObject({ reason: z.string() });
+
+export const eventDataSchemas = {
+  'task.completed': z.looseObject({ cost: z.number(), outputs: z.array(storedOutputSchema) }),
+  'task.failed': reasonData,
+  'task.cancelled': reasonData,
+  'batch.completed': z.looseObject({
+    total: z.number(),
+    completed: z.number(),
+    failed: z.number(),
+    cancelled: z.number(),
+    cost: z.number(),
+  }),
+  'batch.budget_exhausted': z.looseObject({
+    budgetUsd: z.number(),
+    /** Cost the provider reported for the batch so far. */
+    spent: z.number(),
+    /** Estimated cost of the batch's tasks admitted and still in flight. */
+    committed: z.number(),
+    /** Estimated cost of the task that would have passed the budget. */
+    requested: z.number(),
+  }),
+  'batch.resumed': z.looseObject({ budgetUsd: z.number() }),
+} as const;
+
+export type RelayEventType = keyof typeof eventDataSchemas;
+export const RELAY_EVENT_TYPES = Object.keys(eventDataSchemas) as RelayEventType[];
+
+const common = {
+  /** The stream entry id: resume after it with `from`, SSE `Last-Event-ID`. */
+  id: z.string(),
+  /** When the event happened, ms since the epoch. */
+  at: z.number(),
+};
+const taskEvent = { ...common, taskUUID: z.string(), batchId: z.string().optional() };
+const batchEvent = { ...common, batchId: z.string() };
+
+export const relayEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...taskEvent, type: z.literal('task.completed'), data: eventDataSchemas['task.completed'] }),
+  z.object({ ...taskEvent, type: z.literal('task.failed'), data: eventDataSchemas['task.failed'] }),
+  z.object({ ...taskEvent, type: z.literal('task.cancelled'), data: eventDataSchemas['task.cancelled'] }),
+  z.object({ ...batchEvent, type: z.literal('batch.completed'), data: eventDataSchemas['batch.completed'] }),
+  z.object({
+    ...batchEvent,
+    type: z.literal('batch.budget_exhausted'),
+    data: eventDataSchemas['batch.budget_exhausted'],
+  }),
+  z.object({ ...batchEvent, type: z.literal('batch.resumed'), data: eventDataSchemas['batch.resumed'] }),
+]);
+
+export type RelayEvent = z.output<typeof relayEventSchema>;
+export type RelayEventOf<T extends RelayEventType> = Extract<RelayEvent, { type: T }>;
+
+export function isRelayEventType(s: string): s is RelayEventType {
+  return Object.hasOwn(eventDataSchemas, s);
+}
+
+/**
+ * One stream entry (id and its flat `[field, value, …]` list) as a RelayEvent, or null when the entry
+ * is not one (an unknown type from a newer producer, or damaged data): callers skip those.
+ */
+export function parseStreamEntry(id: string, fields: readonly string[]): RelayEvent | null {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  let data: unknown;
+  try {
+    data = JSON.parse(f.data ?? '{}');
+  } catch {
+    return null;
+  }
+  const r = relayEventSchema.safeParse({
+    id,
+    type: f.type,
+    at: Number(f.at),
+    ...(f.taskUUID ? { taskUUID: f.taskUUID } : {}),
+    ...(f.batchId ? { batchId: f.batchId } : {}),
+    data,
+  });
+  return r.success ? r.data : null;
+}
+
+/** The task an event is about (batch events have none). */
+export function eventTaskUUID(ev: RelayEvent): string | undefined {
+  return 'taskUUID' in ev ? ev.taskUUID : undefined;
+}
