@@ -9,8 +9,9 @@ export const BATCH_LIST_MAX = 200;
 export interface BatchView extends BatchStatus {
   overdue: number;
   overdueCapped: boolean;
-  /** The batch is held (its budget is spent); null when this version of the store keeps no hold. */
-  held: boolean | null;
+  /** Queued tasks are held: running them would pass the batch's budget (see BatchStore.admitToBudget). */
+  held: boolean;
+  heldAt: number | null;
 }
 
 export interface QueueSummary {
@@ -29,7 +30,13 @@ export async function readBatchView(ctx: Ctx, batchId: string): Promise<BatchVie
     countOverdueInBatch(ctx, batchId),
   ]);
   if (!status) return null;
-  return { ...status, overdue: overdue.count, overdueCapped: overdue.capped, held: heldFlag(record) };
+  return {
+    ...status,
+    overdue: overdue.count,
+    overdueCapped: overdue.capped,
+    held: record?.held ?? false,
+    heldAt: record?.heldAt ?? null,
+  };
 }
 
 /** Newest batches first, without overdue counts (those are per batch page). */
@@ -47,10 +54,4 @@ export async function readQueueSummary(ctx: Ctx): Promise<QueueSummary> {
     ctx.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
   ]);
   return { paused, pausedReason, overdue, counts };
-}
-
-/** `held` is being added to batch records; show it when the record has it. */
-function heldFlag(record: unknown): boolean | null {
-  const held = (record as { held?: unknown } | null)?.held;
-  return typeof held === 'boolean' ? held : null;
 }

@@ -1,7 +1,7 @@
 // A batch's progress: one bar split into completed / failed / cancelled / in flight / queued, and the
 // counters beside it. Elements carry data-field names so the client can refresh them from the stream.
 import type { BatchStatus } from '../status/read-status.js';
-import { formatUsd } from './format-values.js';
+import { formatTime, formatUsd } from './format-values.js';
 import { html, type SafeHtml } from './safe-html.js';
 
 const SEGMENTS = ['completed', 'failed', 'cancelled', 'inFlight', 'queued'] as const;
@@ -20,8 +20,8 @@ export function renderStateBadge(state: string): SafeHtml {
   return html`<span class="badge badge-${state}" data-field="state">${state.replaceAll('_', ' ')}</span>`;
 }
 
-export function renderBudget(b: BatchStatus & { held?: boolean | null }): SafeHtml {
+export function renderBudget(b: BatchStatus & { held: boolean; heldAt: number | null }): SafeHtml {
   // Always present (hidden unless held) so the live stream can show a hold as it happens.
-  const held = html` <span class="badge badge-held" data-field="held" title="budget spent: the batch's queued tasks are held"${b.held === true ? '' : html` hidden`}>held</span>`;
+  const held = html` <span class="badge badge-held" data-field="held" title="queued tasks are held: running them would pass the budget (since ${formatTime(b.heldAt)})"${b.held === true ? '' : html` hidden`}>held</span>`;
   return html`<span data-field="budgetUsd" data-format="usd">${b.budgetUsd === null ? 'no budget' : formatUsd(b.budgetUsd)}</span>${held}`;
 }

@@ -232,6 +232,22 @@ describe('dashboard API and media', () => {
     );
   });
 
+  it('shows a batch held by its budget, with the budget, in the API and on the page', async () => {
+    const held = `held-${Date.now()}`;
+    await p.svc.batches.open({ batchId: held, budgetUsd: 0.01 });
+    await p.svc.batches.seal(held);
+    const verdict = await p.svc.batches.admitToBudget(held, crypto.randomUUID(), 0.04);
+    expect(verdict).toMatchObject({ admitted: false, heldNow: true });
+    const api = (await (await fetch(`${p.dashboardUrl}api/batches/${held}`, { headers: bearer })).json()) as {
+      batch: { held: boolean; budgetUsd: number };
+    };
+    expect(api.batch).toMatchObject({ held: true, budgetUsd: 0.01 });
+    const page = await (await fetch(`${p.dashboardUrl}batches/${held}`, { headers: bearer })).text();
+    expect(page).toMatch(/data-field="held"[^>]*>held</);
+    expect(page).not.toMatch(/data-field="held"[^>]* hidden/);
+    expect(page).toContain('$0.0100');
+  });
+
   it('streams the batch status as server-sent events', async () => {
     const controller = new AbortController();
     const res = await fetch(`${p.dashboardUrl}api/batches/${batchId}/stream`, {
