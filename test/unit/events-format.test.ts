@@ -118,12 +118,13 @@ describe('signatures', () => {
     const other = `whsec_${Buffer.from('another secret, 32 bytes long!!!').toString('base64')}`;
     const old = signEventWebhook(SECRET, 'msg_3', body, new Date(Date.now() - 3_600_000));
     const { 'webhook-signature': _, ...unsigned } = h;
-    for (const [secret, headers, raw] of [
-      [SECRET, h, `${body} `],
-      [other, h, body],
+    const cases: [string, Record<string, string>, string][] = [
+      [SECRET, { ...h }, `${body} `],
+      [other, { ...h }, body],
       [SECRET, unsigned, body],
-      [SECRET, old, body],
-    ] as const) {
+      [SECRET, { ...old }, body],
+    ];
+    for (const [secret, headers, raw] of cases) {
       expect(() => verifyEventWebhook(secret, headers, raw)).toThrow(EventWebhookVerificationError);
     }
   });
