@@ -13,8 +13,9 @@ export {
 export { cancelBatch } from './control/cancel-batch.js';
 export { retryFailedTasks, retryTask } from './control/retry-failed.js';
 export * from './errors.js';
-export { type BatchOptions, type BatchSummary, MalformedEntry } from './producer/enqueue-batch.js';
 export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';
+export { type BatchOptions, type BatchSummary, MalformedEntry } from './producer/enqueue-batch.js';
+export { LANES, type Lane } from './producer/job-options.js';
 export { RunwareClient } from './provider/runware-client.js';
 export { type RunningService, type ServiceOptions, startService } from './service/start-service.js';
 export {
@@ -25,6 +26,6 @@ export {
   type TaskStatus,
 } from './status/read-status.js';
 export type { TaskJobData, TaskJobResult } from './tasks/job-data.js';
-export { createRedis } from './tasks/redis-connection.js';
+export { connectRedis, createRedis } from './tasks/redis-connection.js';
 export type { StoredOutput } from './tasks/types.js';
 export { verifyWebhookToken, webhookUrlFor } from './tokens/webhook-token.js';

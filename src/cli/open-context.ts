@@ -3,18 +3,21 @@ import type { Config } from '../config/load-config.js';
 import type { StatusContext } from '../status/read-status.js';
 import { BatchStore } from '../tasks/batch-store.js';
 import { openQueue } from '../tasks/queue.js';
-import { createRedis } from '../tasks/redis-connection.js';
-import { TaskStore } from '../tasks/task-store.js';
+import { connectRedis } from '../tasks/redis-connection.js';
+import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 
 export interface CliContext extends StatusContext {
+  redis: RedisClient;
   close(): Promise<void>;
 }
 
-export function openContext(config: Config): CliContext {
-  const redis = createRedis(config, { maxRetriesPerRequest: 3 });
+/** Async because a plain REDIS_URL may name one node of a Redis Cluster: connectRedis finds out. */
+export async function openContext(config: Config): Promise<CliContext> {
+  const redis = await connectRedis(config, { maxRetriesPerRequest: 3 });
   const queue = openQueue(config, redis);
   const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   return {
+    redis,
     queue,
     tasks,
     batches: new BatchStore(redis, tasks.keys),

@@ -33,6 +33,7 @@ export const configSchema = z
     PUBLIC_URL: z.string().url().optional(),
     HOST: z.string().default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     WEBHOOK_BODY_LIMIT_BYTES: z.coerce
       .number()

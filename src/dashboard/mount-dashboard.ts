@@ -56,10 +56,7 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
 
   const board = new ExpressAdapter();
   board.setBasePath(`${basePath}${BULL_BOARD_PATH}`);
-  // @bull-board/express 9.10.1 pins its own @bull-board/api copy (ours is 9.10.2): same shape, distinct
-  // declarations, so the adapter's type is bridged here until the two versions are aligned.
-  const serverAdapter = board as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'];
-  createBullBoard({ queues: [new BullMQAdapter(ctx.queue)], serverAdapter });
+  createBullBoard({ queues: [new BullMQAdapter(ctx.queue)], serverAdapter: board });
 
   const dashboard = Router();
   // Only the dashboard's own paths go through its auth; anything else mounted on the app is left alone.

@@ -23,6 +23,9 @@ import { collectQueueDepths } from './queue-depth-metrics.js';
 
 export type Role = 'worker' | 'webhook' | 'all';
 
+/** Longer than common load balancers' idle timeouts, so they close first. */
+const HTTP_KEEP_ALIVE_MS = 65_000;
+
 export interface ServiceContext {
   config: Config;
   redis: RedisClient;
@@ -102,7 +105,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   let server: Server | undefined;
   let url: string | undefined;
-  if (role === 'webhook' || role === 'all') {
+  const serves = role === 'webhook' || role === 'all';
+  if (serves || config.METRICS_PORT !== undefined) {
+    // A worker-only process still answers /metrics and /healthz when METRICS_PORT is set.
     const app = express();
     app.disable('x-powered-by');
     app.get('/healthz', (_req, res) => {
@@ -111,25 +116,28 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     app.get('/metrics', async (_req, res) => {
       res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
     });
-    mountWebhookRoutes(
-      app,
-      { secret: config.WEBHOOK_SECRET, tasks, queue, metrics, logger },
-      { bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES },
-    );
-    await opts.mount?.(app, ctx);
+    if (serves) {
+      mountWebhookRoutes(
+        app,
+        { secret: config.WEBHOOK_SECRET, tasks, queue, metrics, logger },
+        { bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES },
+      );
+      await opts.mount?.(app, ctx);
+    }
     app.use(errorToHttp);
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const port = serves ? config.PORT : (config.METRICS_PORT ?? 0);
+    const listening = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(port, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
-    server.keepAliveTimeout = 65_000;
-    const port = (server.address() as AddressInfo).port;
-    url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-    const s = server;
+    listening.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+    const actual = (listening.address() as AddressInfo).port;
+    url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${actual}`;
+    server = listening;
     closers.push(
       () =>
         new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          s.closeAllConnections();
+          listening.close(() => resolve());
+          listening.closeAllConnections();
         }),
     );
   }

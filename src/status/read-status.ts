@@ -79,7 +79,7 @@ export async function readTaskStatus(ctx: StatusContext, taskUUID: string): Prom
     enqueuedAt: job?.data.enqueuedAt ?? null,
     submittedAt: rec?.submittedAt ?? null,
     finishedAt: rec?.finishedAt ?? null,
-    overdue: rec?.state === 'submitted' && rec.nextPollAt > 0 && now > rec.nextPollAt,
+    overdue: rec?.state === 'submitted' && rec.dueAt > 0 && now > rec.dueAt,
     reason: rec?.reason ?? (job?.failedReason || null),
     providerError: rec?.providerError ?? null,
     cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0),

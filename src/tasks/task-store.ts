@@ -336,6 +336,7 @@ export class TaskStore {
       submittedAt: h.submittedAt ? Number(h.submittedAt) : undefined,
       finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
       deadlineAt: Number(h.deadlineAt),
+      dueAt: Number(h.dueAt ?? h.nextPollAt ?? 0),
       nextPollAt: Number(h.nextPollAt),
       polls: Number(h.polls ?? 0),
       reason: h.reason || undefined,

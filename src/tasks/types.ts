@@ -17,6 +17,8 @@ export interface TaskRecord {
   submittedAt: number | undefined;
   finishedAt: number | undefined;
   deadlineAt: number;
+  /** When the results were first due (the first poll time); unlike nextPollAt it never moves. */
+  dueAt: number;
   nextPollAt: number;
   polls: number;
   reason: string | undefined;

@@ -12,7 +12,7 @@ export function registerControl(program: Command): void {
     .argument('<batchId>')
     .option('--json', 'print JSON')
     .action(async (batchId: string, o: { json?: boolean }) => {
-      const ctx = openContext(loadConfig());
+      const ctx = await openContext(loadConfig());
       try {
         const r = await retryFailedTasks(ctx, batchId);
         if (o.json) console.log(JSON.stringify(r));
@@ -33,7 +33,7 @@ export function registerControl(program: Command): void {
     .argument('<batchId>')
     .option('--json', 'print JSON')
     .action(async (batchId: string, o: { json?: boolean }) => {
-      const ctx = openContext(loadConfig());
+      const ctx = await openContext(loadConfig());
       try {
         const r = await cancelBatch(ctx, batchId);
         if (o.json) console.log(JSON.stringify(r));
@@ -49,7 +49,7 @@ export function registerControl(program: Command): void {
     .command('resume')
     .description('resume the queue after it was paused (e.g. the provider refused the API key)')
     .action(async () => {
-      const ctx = openContext(loadConfig());
+      const ctx = await openContext(loadConfig());
       try {
         const reason = await ctx.tasks.queuePausedReason();
         await ctx.queue.resume();

@@ -14,6 +14,7 @@ import { startService } from '../../service/start-service.js';
 import { startSimulator } from '../../simulator/index.js';
 import { readBatchTasks } from '../../status/read-status.js';
 import { demoTasks } from '../demo-tasks.js';
+import { mountOperatorSurface } from '../operator-surface.js';
 import { onShutdown } from '../shutdown.js';
 import { watchBatch } from '../watch-batch.js';
 
@@ -75,12 +76,17 @@ export function registerDemo(program: Command): void {
       } else console.log(`Provider: Runware at ${base.RUNWARE_API_URL}`);
 
       const config = loadConfig({ ...env, REDIS_URL: redis.url });
-      const svc = await startService({ config, role: 'all', logger: createLogger(config.LOG_LEVEL) });
+      const svc = await startService({
+        config,
+        role: 'all',
+        logger: createLogger(config.LOG_LEVEL),
+        mount: mountOperatorSurface,
+      });
       closers.unshift(() => svc.close());
       const shutdown = async () => {
         for (const c of closers) await c();
       };
-      console.log(`Server: ${svc.url}  (metrics ${svc.url}/metrics)`);
+      console.log(`Dashboard: ${svc.url}/   queues: ${svc.url}/admin/queues   metrics: ${svc.url}/metrics`);
 
       const count = o.tasks ?? (simulated ? 24 : 0);
       if (count > 0) {
@@ -88,6 +94,7 @@ export function registerDemo(program: Command): void {
         const summary = await producer.enqueueBatch(demoTasks(count));
         await producer.close();
         console.log(`Enqueued demo batch ${summary.batchId} (${summary.total} tasks)`);
+        console.log(`Watch it: ${svc.url}/batches/${summary.batchId}`);
         const final = await watchBatch(svc, summary.batchId, { progress: process.stderr.isTTY });
         console.log(
           `Batch ${final.state}: ${final.completed} completed, ${final.failed} failed, cost $${final.cost.toFixed(2)}`,

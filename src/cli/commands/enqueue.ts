@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { BatchValidationError } from '../../errors.js';
 import { createProducer } from '../../producer/create-producer.js';
-import { createRedis } from '../../tasks/redis-connection.js';
+import { LANES, type Lane } from '../../producer/job-options.js';
 import { openContext } from '../open-context.js';
 import { readJsonl } from '../read-jsonl.js';
 import { watchBatch } from '../watch-batch.js';
@@ -22,6 +22,7 @@ export function registerEnqueue(program: Command): void {
     )
     .option('--budget <usd>', 'hold the batch when its cost would pass this many USD', Number.parseFloat)
     .option('--callback <url>', 'POST signed completion events for this batch to this URL')
+    .option('--lane <lane>', `priority lane: ${LANES.join(' | ')} (batches default to bulk)`)
     .option('--wait', 'wait for every task to end; exit 0 only if all completed')
     .option('--json', 'print a machine-readable summary')
     .action(
@@ -29,6 +30,7 @@ export function registerEnqueue(program: Command): void {
         file: string,
         o: {
           batch?: string;
+          lane?: string;
           skipInvalid?: boolean;
           budget?: number;
           callback?: string;
@@ -36,15 +38,18 @@ export function registerEnqueue(program: Command): void {
           json?: boolean;
         },
       ) => {
+        if (o.lane !== undefined && !(LANES as readonly string[]).includes(o.lane)) {
+          throw new Error(`--lane must be one of ${LANES.join(', ')} (got ${o.lane})`);
+        }
         const config = loadConfig();
-        const redis = createRedis(config, { maxRetriesPerRequest: 3 });
-        const producer = createProducer({ connection: redis, config });
-        const ctx = openContext(config);
+        const ctx = await openContext(config);
+        const producer = createProducer({ connection: ctx.redis, config });
         try {
           const progress = !o.json && process.stderr.isTTY;
           const summary = await producer.enqueueBatch(readJsonl(file), {
             ...(o.batch ? { batchId: o.batch } : {}),
             onInvalid: o.skipInvalid ? 'skip' : 'reject',
+            ...(o.lane ? { lane: o.lane as Lane } : {}),
             ...(o.budget !== undefined ? { budgetUsd: o.budget } : {}),
             ...(o.callback ? { callbackUrl: o.callback } : {}),
             onProgress: (n) => {
@@ -88,7 +93,6 @@ export function registerEnqueue(program: Command): void {
         } finally {
           await producer.close();
           await ctx.close();
-          redis.disconnect();
         }
       },
     );

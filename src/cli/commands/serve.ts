@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { createLogger } from '../../log.js';
 import { type Role, startService } from '../../service/start-service.js';
+import { mountOperatorSurface } from '../operator-surface.js';
 import { onShutdown } from '../shutdown.js';
 
 export function registerServe(program: Command): void {
@@ -24,6 +25,7 @@ export function registerServe(program: Command): void {
         config,
         role: o.role as Role,
         logger,
+        mount: mountOperatorSurface,
         ...(o.lockMs
           ? {
               worker: {

@@ -18,7 +18,7 @@ export function registerStatus(program: Command): void {
     .argument('<id>', 'batch id or taskUUID')
     .option('--json', 'print JSON (documented in the README)')
     .action(async (id: string, o: { json?: boolean }) => {
-      const ctx = openContext(loadConfig());
+      const ctx = await openContext(loadConfig());
       try {
         const batch = await readBatchStatus(ctx, id);
         if (batch) {

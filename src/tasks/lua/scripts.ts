@@ -45,7 +45,8 @@ return 1`;
  */
 export const MARK_SUBMITTED = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'submitting' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'submitted', 'submittedAt', ARGV[1], 'nextPollAt', ARGV[2], 'deadlineAt', ARGV[3])
+redis.call('HSET', KEYS[1], 'state', 'submitted', 'submittedAt', ARGV[1], 'nextPollAt', ARGV[2], 'dueAt', ARGV[2],
+  'deadlineAt', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
 local batch = redis.call('HGET', KEYS[1], 'batchId')
 if batch and batch ~= '' then redis.call('HINCRBY', KEYS[2], 'submitted', 1) end
