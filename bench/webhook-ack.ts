@@ -1,0 +1,236 @@
+// Benchmark 3: how fast the webhook server acknowledges a provider's result webhook at a fixed high
+// request rate (autocannon, coordinated omission corrected), against an express 5 JSON POST with one
+// Redis round trip, run alternately. Every request is a new result for a real, parked task.
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { JOB_NAME } from '../src/tasks/job-data.js';
+import { openQueue } from '../src/tasks/queue.js';
+import { TaskStore } from '../src/tasks/task-store.js';
+import { webhookUrlFor } from '../src/tokens/webhook-token.js';
+import { freePort } from '../test/helpers/free-port.js';
+import { BENCH_WEBHOOK_SECRET, benchConfig, benchEnv, envInt } from './support/bench-config.js';
+import { type Child, spawnTsx } from './support/children.js';
+import { startWebhookChild } from './support/relay-children.js';
+import type { BenchModule, BenchResult } from './support/result.js';
+import { startServices } from './support/services.js';
+import { median, pairedRatios } from './support/stats.js';
+
+const TARGET_P99_MS = 20;
+const QUEUE_PREFIX = 'webhook';
+/** Parked jobs wait "for the provider" far longer than the benchmark runs. */
+const PARKED_FOR_MS = 3_600_000;
+const TOKEN_VALID_SEC = 3600;
+const SETUP_CHUNK = 1000;
+const WARMUP_SECONDS = 3;
+
+interface Target {
+  pool: string[];
+  next: number;
+}
+
+interface Run {
+  p50: number;
+  p99: number;
+  rate: number;
+  non2xx: number;
+  errors: number;
+}
+
+export const webhookAck: BenchModule = {
+  id: 'webhook',
+  title: 'Webhook acknowledgement latency',
+  async run(): Promise<BenchResult> {
+    const rate = envInt('BENCH_WEBHOOK_RATE', 1000);
+    const seconds = envInt('BENCH_WEBHOOK_SECONDS', 10);
+    const rounds = envInt('BENCH_ROUNDS', 3);
+    const connections = envInt('BENCH_WEBHOOK_CONNECTIONS', 50);
+    const services = await startServices({ s3: true });
+    const port = await freePort();
+    const target = {
+      redisUrl: services.redisUrl,
+      queuePrefix: QUEUE_PREFIX,
+      s3Endpoint: services.s3Endpoint,
+      port,
+    };
+    const config = benchConfig(target);
+    const children: Child[] = [];
+    const redis = new Redis(services.redisUrl);
+    try {
+      const relay = await startWebhookChild(benchEnv(target), port);
+      children.push(relay);
+      const baseline = await spawnTsx(['bench/support/express-baseline-child.ts'], {
+        name: 'express baseline',
+        env: { REDIS_URL: services.redisUrl },
+        ready: /^baseline ready (\d+)/,
+      });
+      children.push(baseline);
+      // One fresh task per request of every run (warm-ups included), each parked like a real one.
+      const needed = rate * (seconds * rounds + WARMUP_SECONDS) * 1.1;
+      const pool = await parkedTasks(redis, config, Math.ceil(needed), port);
+      const tasks: Target = { pool, next: 0 };
+      const urls = { relay: `http://127.0.0.1:${port}`, baseline: `http://127.0.0.1:${baseline.ready}` };
+      const opts = { rate, connections };
+      await drive(urls.baseline, tasks, { ...opts, seconds: WARMUP_SECONDS });
+      await drive(urls.relay, tasks, { ...opts, seconds: WARMUP_SECONDS });
+      const runs: Record<'relay' | 'baseline', Run[]> = { relay: [], baseline: [] };
+      for (let r = 0; r < rounds; r++) {
+        for (const who of r % 2 ? (['relay', 'baseline'] as const) : (['baseline', 'relay'] as const)) {
+          const run = await drive(urls[who], tasks, { ...opts, seconds });
+          if (run.non2xx + run.errors > 0)
+            throw new Error(`${who}: ${run.non2xx} non-2xx answers, ${run.errors} errors`);
+          runs[who].push(run);
+          console.log(
+            `  webhook round ${r + 1}/${rounds} ${who}: p50 ${run.p50} ms, p99 ${run.p99} ms, ${run.rate.toFixed(0)} req/s`,
+          );
+        }
+      }
+      return report(rate, seconds, rounds, connections, runs);
+    } finally {
+      for (const c of children) await c.stop();
+      redis.disconnect();
+      await services.stop();
+    }
+  },
+};
+
+/** Task records accepted by the provider, each with its job parked in the delayed set. */
+async function parkedTasks(
+  redis: Redis,
+  config: ReturnType<typeof benchConfig>,
+  count: number,
+  port: number,
+): Promise<string[]> {
+  const store = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
+  const queue = openQueue(config, redis);
+  const exp = Math.floor(Date.now() / 1000) + TOKEN_VALID_SEC;
+  const paths: string[] = [];
+  for (let i = 0; i < count; i += SETUP_CHUNK) {
+    const ids = Array.from({ length: Math.min(SETUP_CHUNK, count - i) }, () => randomUUID());
+    const now = Date.now();
+    await Promise.all(
+      ids.map(async (taskUUID) => {
+        await store.create({ taskUUID, jobId: taskUUID, batchId: undefined, mode: 'webhook', expected: 1 });
+        await store.markSubmitted(taskUUID, undefined, {
+          nextPollAt: now + PARKED_FOR_MS,
+          deadlineAt: now + PARKED_FOR_MS,
+        });
+      }),
+    );
+    await queue.addBulk(
+      ids.map((taskUUID) => ({
+        name: JOB_NAME,
+        data: { task: { taskUUID }, enqueuedAt: now } as never,
+        opts: { jobId: taskUUID, delay: PARKED_FOR_MS },
+      })),
+    );
+    for (const id of ids) {
+      const url = new URL(webhookUrlFor(`http://127.0.0.1:${port}`, BENCH_WEBHOOK_SECRET, id, exp));
+      paths.push(`${url.pathname}${url.search}`);
+    }
+  }
+  await queue.close();
+  return paths;
+}
+
+/** A provider result webhook body: one item, a fresh imageUUID, as the simulator sends it. */
+function resultBody(path: string): string {
+  const taskUUID = path.split('/')[3]!.split('?')[0]!;
+  const imageUUID = randomUUID();
+  return JSON.stringify({
+    data: [
+      {
+        taskType: 'imageInference',
+        taskUUID,
+        imageUUID,
+        imageURL: `http://127.0.0.1:9/image/${imageUUID}.jpg`,
+        seed: 1234567890,
+        cost: 0.04,
+      },
+    ],
+  });
+}
+
+async function drive(
+  url: string,
+  tasks: Target,
+  o: { rate: number; seconds: number; connections: number },
+): Promise<Run> {
+  const result = await autocannon({
+    url,
+    connections: o.connections,
+    overallRate: o.rate,
+    duration: o.seconds,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const path = tasks.pool[tasks.next++ % tasks.pool.length]!;
+          return { ...req, path, headers: { 'content-type': 'application/json' }, body: resultBody(path) };
+        },
+      },
+    ],
+  });
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rate: result.requests.average,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+function report(
+  rate: number,
+  seconds: number,
+  rounds: number,
+  connections: number,
+  runs: Record<'relay' | 'baseline', Run[]>,
+): BenchResult {
+  const p99 = median(runs.relay.map((r) => r.p99));
+  const met = p99 <= TARGET_P99_MS;
+  return {
+    id: 'webhook',
+    title: 'Webhook acknowledgement latency',
+    at: new Date().toISOString(),
+    params: { 'offered rate req/s': rate, 'seconds per run': seconds, rounds, connections },
+    figures: [
+      { label: 'relay webhook ack p50', value: median(runs.relay.map((r) => r.p50)), unit: 'ms' },
+      { label: 'relay webhook ack p99', value: p99, unit: 'ms' },
+      { label: 'relay achieved rate', value: median(runs.relay.map((r) => r.rate)), unit: 'req/s' },
+      {
+        label: 'baseline (express JSON POST + 1 Redis call) p50',
+        value: median(runs.baseline.map((r) => r.p50)),
+        unit: 'ms',
+      },
+      { label: 'baseline p99', value: median(runs.baseline.map((r) => r.p99)), unit: 'ms' },
+      { label: 'baseline achieved rate', value: median(runs.baseline.map((r) => r.rate)), unit: 'req/s' },
+      {
+        label: 'relay p99 ÷ baseline p99 (median of paired ratios)',
+        value: median(
+          pairedRatios(
+            runs.relay.map((r) => r.p99),
+            runs.baseline.map((r) => r.p99),
+          ),
+        ),
+        unit: 'ratio',
+      },
+    ],
+    targets: [
+      {
+        label: 'webhook ack p99',
+        goal: `≤ ${TARGET_P99_MS} ms`,
+        actual: `${p99.toFixed(1)} ms`,
+        met,
+        ...(met ? {} : { shortfall: `${(p99 - TARGET_P99_MS).toFixed(1)} ms over` }),
+      },
+    ],
+    samples: {
+      relayP50: runs.relay.map((r) => r.p50),
+      relayP99: runs.relay.map((r) => r.p99),
+      baselineP50: runs.baseline.map((r) => r.p50),
+      baselineP99: runs.baseline.map((r) => r.p99),
+    },
+    notes: [],
+  };
+}
