@@ -6,6 +6,7 @@ import { OutputFetchError, ProviderError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
+import { holdIfOverBudget } from './budget-gate.js';
 import { nextPollDelay, pollProvider } from './poll-provider.js';
 import { storeOutputs } from './store-outputs.js';
 import { submitTask } from './submit-task.js';
@@ -34,7 +35,12 @@ export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
     let rec = await deps.tasks.get(task.taskUUID);
     if (rec && TERMINAL_STATES.has(rec.state)) return settle(deps, rec);
     try {
-      if (!rec || rec.state === 'submitting') rec = await submitTask(deps, job.data, rec, log);
+      if (!rec || rec.state === 'submitting') {
+        // Budget hook (budget-gate.ts): a task of a batch over its budget is parked here, before
+        // submit, without using an attempt; raiseBudget() wakes it.
+        await holdIfOverBudget(deps, job, token, log);
+        rec = await submitTask(deps, job.data, rec, log);
+      }
       return await advance(deps, job, token, task, rec, log);
     } catch (e) {
       if (e instanceof DelayedError || e instanceof UnrecoverableError) throw e;

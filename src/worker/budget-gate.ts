@@ -1,0 +1,60 @@
+// The budget gate: before a task of a batch with a budget is submitted, admit it to the budget or park
+// it. A parked job sits in the delayed set (no slot, no attempt used, nothing failed) until the budget is
+// raised (raiseBudget wakes it) or BUDGET_RECHECK_MS passes and it asks again.
+import { DelayedError, type Job } from 'bullmq';
+import { modelRules } from '../contract/models.js';
+import type { Logger } from '../log.js';
+import { BatchStore } from '../tasks/batch-store.js';
+import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
+import type { RedisClient } from '../tasks/task-store.js';
+import type { WorkerDeps } from './worker-deps.js';
+
+/**
+ * How long a held task waits before asking again. A raise wakes held tasks at once; this re-check
+ * catches a wake that was missed and lets a cancelled batch's held tasks reach their cancel.
+ */
+export const BUDGET_RECHECK_MS = 30_000;
+/** Estimate for a model missing from the table (never for validated tasks): deliberately high. */
+const UNKNOWN_MODEL_COST_PER_IMAGE = 1;
+
+/** Estimated cost of a task before the provider reports one: results × the model's price per image. */
+export function estimateTaskCostUsd(task: Pick<QueuedTask, 'model' | 'numberResults'>): number {
+  const perImage = modelRules(task.model)?.estimatedCostPerImage ?? UNKNOWN_MODEL_COST_PER_IMAGE;
+  return (task.numberResults ?? 1) * perImage;
+}
+
+// One BatchStore per worker, on the queue's own connection (BullMQ's documented escape hatch to the raw
+// ioredis client). WorkerDeps has no BatchStore yet; when it gets one, use that instead.
+const stores = new WeakMap<WorkerDeps, Promise<BatchStore>>();
+function batchStore(deps: WorkerDeps): Promise<BatchStore> {
+  let s = stores.get(deps);
+  if (!s) {
+    s = deps.queue
+      .getBackend()
+      .client.then((redis) => new BatchStore(redis as unknown as RedisClient, deps.tasks.keys));
+    stores.set(deps, s);
+  }
+  return s;
+}
+
+/** Returns when the task may be submitted; otherwise parks the job and throws DelayedError. */
+export async function holdIfOverBudget(
+  deps: WorkerDeps,
+  job: Job<TaskJobData, TaskJobResult>,
+  token: string | undefined,
+  log: Logger,
+): Promise<void> {
+  const { batchId, task } = job.data;
+  if (!batchId) return;
+  const batches = await batchStore(deps);
+  const verdict = await batches.admitToBudget(batchId, task.taskUUID, estimateTaskCostUsd(task));
+  if (verdict.admitted) return;
+  if (verdict.heldNow) {
+    const { budgetUsd, spent, committed } = verdict;
+    log.warn({ budgetUsd, spent, committed }, 'batch budget exhausted: holding its queued tasks');
+  }
+  await job.moveToDelayed(Date.now() + BUDGET_RECHECK_MS, token);
+  // A raise between the verdict and the move found this job still active and could not wake it.
+  if (!(await batches.isHeld(batchId))) await job.promote().catch(() => undefined);
+  throw new DelayedError();
+}
