@@ -72,12 +72,12 @@ describe('dashboard in a browser', () => {
     await page.goto(`${p.dashboardUrl}batches/${finishedBatch}`);
     const images = page.locator('#gallery img');
     await expect.poll(() => images.count(), { timeout: UI_TIMEOUT_MS }).toBe(4);
-    // Page functions are strings: the test project's TypeScript has no DOM library.
-    await page.waitForFunction(
-      "[...document.querySelectorAll('#gallery img')].every((i) => i.complete && i.naturalWidth > 0)",
-      undefined,
-      { timeout: UI_TIMEOUT_MS },
-    );
+    // Page functions are strings: the test project's TypeScript has no DOM library. Polled with
+    // page.evaluate, not waitForFunction: the latter evals its string inside the page, which the
+    // dashboard's strict content-security policy (rightly) refuses.
+    const allLoaded =
+      "[...document.querySelectorAll('#gallery img')].every((i) => i.complete && i.naturalWidth > 0)";
+    await expect.poll(() => page.evaluate(allLoaded), { timeout: UI_TIMEOUT_MS }).toBe(true);
     const widths = (await page.evaluate(
       "[...document.querySelectorAll('#gallery img')].map((i) => i.naturalWidth)",
     )) as number[];

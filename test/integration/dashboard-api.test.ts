@@ -257,13 +257,15 @@ describe('dashboard API and media', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = res.body!.getReader();
     let text = '';
-    while (!text.includes('\n\n', text.indexOf('event: status'))) {
+    const statusEvent = /event: status\ndata: (.*)\n\n/;
+    // Read until a whole status event has arrived (a comment or retry line may come first).
+    while (!statusEvent.test(text)) {
       const { value, done } = await reader.read();
       if (done) break;
       text += Buffer.from(value).toString('utf8');
     }
     controller.abort();
-    const data = /event: status\ndata: (.*)\n/.exec(text)?.[1];
+    const data = statusEvent.exec(text)?.[1];
     expect(JSON.parse(data!)).toMatchObject({ batch: { batchId, completed: 3 }, queue: { paused: false } });
   });
 });
