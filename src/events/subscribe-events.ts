@@ -76,7 +76,13 @@ async function* readEvents(
   let cursor = await start;
   const conn = duplicateConnection(redis);
   // Closing the connection ends a pending XREAD at once (it rejects; the abort check below ends us).
-  const onAbort = () => conn.disconnect();
+  // Once only: a second disconnect leaves ioredis' 2 s socket-destroy timer holding the process open.
+  let closed = false;
+  const onAbort = () => {
+    if (closed) return;
+    closed = true;
+    conn.disconnect();
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   const types = opts.types ? new Set<string>(opts.types) : undefined;
   try {
@@ -98,7 +104,7 @@ async function* readEvents(
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    conn.disconnect();
+    onAbort();
   }
 }
 
