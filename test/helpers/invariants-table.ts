@@ -25,6 +25,8 @@ export interface RunFacts {
   failed: number;
   outputs: number;
   objects: number;
+  /** Objects of failed tasks that are not recorded outputs (the provider's uploads, upload mode). */
+  leftByFailedTasks: number;
   providerResults: number;
   providerErrors: number;
 }
@@ -85,37 +87,65 @@ export async function checkRunInvariants(
     outputs.filter(({ o }) => !byImage.has(o.imageUUID)).map(({ o }) => `${o.key} (${o.imageUUID})`),
     `${outputs.length} outputs`,
   );
-  const hashes = await mapLimit(outputs, HASH_CONCURRENCY, async ({ o }) => {
-    try {
-      return sha256(await obs.store.get(o.key));
-    } catch (e) {
-      return `unreadable: ${(e as Error).message}`;
-    }
-  });
-  add(
-    'stored objects equal the provider results byte for byte (sha256)',
-    outputs.flatMap(({ o }, i) => {
-      const want = byImage.get(o.imageUUID)?.sha256;
-      const got = hashes[i];
-      return got === o.sha256 && got === want
-        ? []
-        : [`${o.key}: object ${got}, record ${o.sha256}, provider ${want}`];
-    }),
-    `${outputs.length} objects hashed`,
-  );
   const seen = new Map<string, number>();
   for (const { o } of outputs) seen.set(o.imageUUID, (seen.get(o.imageUUID) ?? 0) + 1);
   const recordedKeys = new Set(outputs.map(({ o }) => o.key));
   const listed = await obs.store.list(obs.config.S3_KEY_PREFIX);
-  const listedKeys = new Set(listed.map((l) => l.key));
+  const stateOf = new Map(tasks.map((t) => [t.taskUUID, t.state]));
+  const unrecorded = listed.map((l) => l.key).filter((k) => !recordedKeys.has(k));
+  // Upload mode: the provider PUTs straight into the bucket, so a task that failed on one item can
+  // leave the provider's uploads of its other items behind. Those are reported, not counted as bad.
+  const leftByFailed = unrecorded.filter(
+    (k) => stateOf.get(taskOfKey(obs.config.S3_KEY_PREFIX, k)) === 'failed',
+  );
+  const stray = unrecorded.filter((k) => !leftByFailed.includes(k));
+
+  const objects = await mapLimit(
+    [...outputs.map(({ o }) => o.key), ...leftByFailed],
+    HASH_CONCURRENCY,
+    readObject(obs),
+  );
+  const recordedObjects = objects.slice(0, outputs.length);
+  const providerShas = new Set([...byImage.values()].map((r) => r.sha256));
   add(
-    'no duplicates: each image stored once, the bucket holds exactly the recorded outputs',
+    'stored objects equal the provider results byte for byte (sha256)',
+    [
+      ...outputs.flatMap(({ o }, i) => {
+        const want = byImage.get(o.imageUUID)?.sha256;
+        const got = recordedObjects[i]!.sha256;
+        return got === o.sha256 && got === want
+          ? []
+          : [`${o.key}: object ${got}, record ${o.sha256}, provider ${want}`];
+      }),
+      ...leftByFailed
+        .filter((_k, i) => !providerShas.has(objects[outputs.length + i]!.sha256))
+        .map((k) => `left-behind ${k} is no provider result`),
+    ],
+    `${objects.length} objects hashed`,
+  );
+  add(
+    'every stored object carries its own metadata (taskuuid, imageuuid)',
+    outputs.flatMap(({ task, o }, i) => {
+      const m = recordedObjects[i]!.metadata;
+      return m.taskuuid === task.taskUUID && m.imageuuid === o.imageUUID
+        ? []
+        : [`${o.key}: metadata ${JSON.stringify(m)}`];
+    }),
+    `${outputs.length} objects`,
+  );
+  add(
+    'no duplicates: each image stored once, every object in the bucket is a recorded output',
     [
       ...[...seen].filter(([, n]) => n > 1).map(([img, n]) => `image ${img} stored ${n} times`),
-      ...[...listedKeys].filter((k) => !recordedKeys.has(k)).map((k) => `unrecorded object ${k}`),
-      ...[...recordedKeys].filter((k) => !listedKeys.has(k)).map((k) => `recorded but missing ${k}`),
+      ...stray.map(
+        (k) =>
+          `unrecorded object ${k} (task ${stateOf.get(taskOfKey(obs.config.S3_KEY_PREFIX, k)) ?? 'unknown'})`,
+      ),
+      ...[...recordedKeys]
+        .filter((k) => !listed.some((l) => l.key === k))
+        .map((k) => `recorded but missing ${k}`),
     ],
-    `${listed.length} objects in the bucket`,
+    `${listed.length} objects in the bucket${leftByFailed.length ? `, ${leftByFailed.length} of them left by failed tasks` : ''}`,
   );
 
   const counts = await obs.queue.getJobCounts(
@@ -163,6 +193,7 @@ export async function checkRunInvariants(
       failed: failed.length,
       outputs: outputs.length,
       objects: listed.length,
+      leftByFailedTasks: leftByFailed.length,
       providerResults: providerResults.filter((r) => !r.error).length,
       providerErrors: providerResults.filter((r) => r.error).length,
     },
@@ -184,6 +215,27 @@ export function expectInvariants(title: string, rows: readonly InvariantRow[]): 
 function slotsComplete(t: TaskStatus): boolean {
   if (t.outputs.length !== t.expected) return false;
   return t.outputs.every((o, i) => o.slot === i);
+}
+
+/** `${prefix}${taskUUID}/${slot}.${ext}` → taskUUID */
+function taskOfKey(prefix: string, key: string): string {
+  return key.slice(prefix.length).split('/')[0] ?? '';
+}
+
+interface ReadObject {
+  sha256: string;
+  metadata: Record<string, string>;
+}
+
+function readObject(obs: RelayObserver) {
+  return async (key: string): Promise<ReadObject> => {
+    try {
+      const [bytes, head] = await Promise.all([obs.store.get(key), obs.store.head(key)]);
+      return { sha256: sha256(bytes), metadata: head?.metadata ?? {} };
+    } catch (e) {
+      return { sha256: `unreadable: ${(e as Error).message}`, metadata: {} };
+    }
+  };
 }
 
 function sha256(b: Buffer): string {

@@ -319,3 +319,41 @@ export function describeOutputs(procs: readonly (ManagedProcess | undefined)[], 
     .map((p) => `===== ${p.name} (pid ${p.pid ?? '-'}, ${p.starts} start(s)) =====\n${p.tail(chars)}`)
     .join('\n');
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run one short-lived CLI command (e.g. `enqueue`) to its end; config comes from `env`. */
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  opts: { stdin?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [...CLI, ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    live.add(c);
+    let stdout = '';
+    let stderr = '';
+    c.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    c.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const timer = setTimeout(() => c.kill('SIGKILL'), opts.timeoutMs ?? READY_TIMEOUT_MS);
+    c.once('error', reject);
+    c.once('exit', (code) => {
+      clearTimeout(timer);
+      live.delete(c);
+      resolve({ code, stdout, stderr });
+    });
+    c.stdin.end(opts.stdin ?? '');
+  });
+}

@@ -27,6 +27,9 @@ export function openObserver(env: Record<string, string>): RelayObserver {
   const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   const queue = openQueue(config, redis);
   const producer = createProducer({ connection: redis, config });
+  // Without listeners BullMQ prints every connection error of an outage to stderr.
+  queue.on('error', () => {});
+  producer.queue.on('error', () => {});
   const store = ObjectStore.fromConfig(config);
   return {
     config,
