@@ -28,11 +28,11 @@ export async function snapshotKeys(
     cursor = next;
   } while (cursor !== '0');
   const out: Snapshot = {};
-  for (const key of [...keys].sort()) out[key] = await valueOf(redis, key);
+  for (const key of [...keys].sort()) out[key] = await readValue(redis, key);
   return out;
 }
 
-async function valueOf(redis: Redis, key: string): Promise<unknown> {
+async function readValue(redis: Redis, key: string): Promise<unknown> {
   const type = await redis.type(key);
   switch (type) {
     case 'none':
