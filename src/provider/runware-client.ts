@@ -69,7 +69,7 @@ export class RunwareClient {
   async getResponse(taskUUID: string): Promise<PolledItem[]> {
     const { status, body } = await this.post([{ taskType: 'getResponse', taskUUID }]);
     const items = parsePollResponse(body, taskUUID);
-    if (status >= 300 && items.length === 0) {
+    if (status >= 300) {
       const [first] = extractErrors(body);
       throw first ? toProviderError(first, status) : httpStatusError(status, JSON.stringify(body));
     }
