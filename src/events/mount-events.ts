@@ -21,7 +21,11 @@ export interface MountEventsOptions {
   heartbeatMs?: number;
 }
 
-export function mountEvents(app: IRouter, ctx: EventsContext, opts: MountEventsOptions = {}): void {
+export function mountEvents(
+  app: IRouter,
+  ctx: Pick<EventsContext, 'redis' | 'tasks' | 'logger'>,
+  opts: MountEventsOptions = {},
+): void {
   const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
   app.get(opts.path ?? '/events', async (req: Request, res: Response) => {
     if (opts.authorize && !(await opts.authorize(req))) {
