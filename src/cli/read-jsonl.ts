@@ -2,6 +2,7 @@
 // Blank lines are skipped; a line that is not JSON becomes a MalformedEntry the batch reports.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { parseLossless } from '../contract/index.js';
 import { MalformedEntry, type SourcedTask } from '../producer/enqueue-batch.js';
 
 export async function* readJsonl(path: string): AsyncGenerator<SourcedTask> {
@@ -12,7 +13,7 @@ export async function* readJsonl(path: string): AsyncGenerator<SourcedTask> {
     line++;
     if (text.trim() === '') continue;
     try {
-      yield { task: JSON.parse(text), line };
+      yield { task: parseLossless(text), line };
     } catch (e) {
       yield { task: new MalformedEntry(`not valid JSON (${(e as Error).message})`), line };
     }
