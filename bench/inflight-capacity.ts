@@ -54,6 +54,8 @@ export const inflightCapacity: BenchModule = {
       fetchHost: sim.host,
       port,
     };
+    // e.g. "--max-old-space-size=128": Node options for the worker alone (see BENCHMARKS.md on memory).
+    const workerNodeOptions = process.env.BENCH_INFLIGHT_WORKER_NODE_OPTIONS ?? '';
     const env = benchEnv(target, { WORKER_CONCURRENCY: String(concurrency) });
     const config = benchConfig(target);
     const connection = new Redis(services.redisUrl);
@@ -68,12 +70,17 @@ export const inflightCapacity: BenchModule = {
       const producer = createProducer({ connection, config });
       const { batchId } = await producer.enqueueBatch(input);
       await producer.close();
+      const redisBefore = await usedMemoryMb(connection);
       const cpu = cpuMeter({ simulator: sim.pid, webhook: webhook.pid, redis: services.redisPid });
-      const worker = await startWorkerChild(env, async () => (await connection.zcard(keys.inflight())) > 0);
+      const worker = await startWorkerChild(
+        workerNodeOptions ? { ...env, NODE_OPTIONS: workerNodeOptions } : env,
+        async () => (await connection.zcard(keys.inflight())) > 0,
+      );
       stops.unshift(worker.stop);
       const workerCpu = cpuMeter({ worker: worker.pid });
       const samples = await sampleUntilDone(connection, queue, batches, keys, batchId, tasks, worker.pid);
       const peakRss = peakRssMb(worker.pid);
+      const redisPeak = await peakMemoryMb(connection);
       const cpuMs = { ...workerCpu.stop(), ...cpu.stop() };
       const timelines = await readTimelines(
         connection,
@@ -81,7 +88,17 @@ export const inflightCapacity: BenchModule = {
         config.QUEUE_NAME,
         input.map((t) => t.taskUUID),
       );
-      return report({ tasks, latencyMs, concurrency, samples, timelines, peakRss, cpuMs });
+      return report({
+        tasks,
+        latencyMs,
+        concurrency,
+        samples,
+        timelines,
+        peakRss,
+        cpuMs,
+        redisMb: redisPeak - redisBefore,
+        workerNodeOptions,
+      });
     } finally {
       for (const stop of stops) await stop();
       await queue.close();
@@ -91,6 +108,14 @@ export const inflightCapacity: BenchModule = {
     }
   },
 };
+
+async function usedMemoryMb(redis: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]) / 2 ** 20;
+}
+
+async function peakMemoryMb(redis: Redis): Promise<number> {
+  return Number(/used_memory_peak:(\d+)/.exec(await redis.info('memory'))?.[1]) / 2 ** 20;
+}
 
 async function sampleUntilDone(
   redis: Redis,
@@ -134,6 +159,9 @@ function report(r: {
   timelines: TaskTimeline[];
   peakRss: number;
   cpuMs: Record<string, number>;
+  /** Redis memory growth from before the worker started to its peak. */
+  redisMb: number;
+  workerNodeOptions: string;
 }): BenchResult {
   const t = r.timelines;
   const firstSubmit = Math.min(...t.map((x) => x.submittedAt));
@@ -179,6 +207,7 @@ function report(r: {
       'simulator latency ms': r.latencyMs,
       'worker concurrency': r.concurrency,
       image: `1024×1024 JPG q${SMALL_IMAGE_QUALITY}`,
+      ...(r.workerNodeOptions ? { 'worker NODE_OPTIONS': r.workerNodeOptions } : {}),
     },
     figures: [
       { label: 'peak tasks in flight (from task records)', value: peak, unit: 'tasks' },
@@ -214,6 +243,8 @@ function report(r: {
         unit: 's',
       },
       { label: 'worker peak RSS (VmHWM)', value: r.peakRss, unit: 'MB' },
+      { label: 'worker RSS when it started', value: r.samples[0]?.workerRssMb ?? Number.NaN, unit: 'MB' },
+      { label: 'Redis peak memory above the enqueued state', value: r.redisMb, unit: 'MB' },
       ...Object.entries(r.cpuMs).map(([k, ms]) => ({
         label: `CPU per task: ${k}`,
         value: ms / r.tasks,

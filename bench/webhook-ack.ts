@@ -11,6 +11,7 @@ import { webhookUrlFor } from '../src/tokens/webhook-token.js';
 import { freePort } from '../test/helpers/free-port.js';
 import { BENCH_WEBHOOK_SECRET, benchConfig, benchEnv, envInt } from './support/bench-config.js';
 import { type Child, spawnTsx } from './support/children.js';
+import { cpuMeter } from './support/cpu-time.js';
 import { startWebhookChild } from './support/relay-children.js';
 import type { BenchModule, BenchResult } from './support/result.js';
 import { startServices } from './support/services.js';
@@ -35,6 +36,9 @@ interface Run {
   rate: number;
   non2xx: number;
   errors: number;
+  /** CPU ms per request: the server process, and Redis. */
+  serverCpuMs: number;
+  redisCpuMs: number;
 }
 
 export const webhookAck: BenchModule = {
@@ -69,14 +73,17 @@ export const webhookAck: BenchModule = {
       const needed = rate * (seconds * rounds + WARMUP_SECONDS) * 1.1;
       const pool = await parkedTasks(redis, config, Math.ceil(needed), port);
       const tasks: Target = { pool, next: 0 };
-      const urls = { relay: `http://127.0.0.1:${port}`, baseline: `http://127.0.0.1:${baseline.ready}` };
-      const opts = { rate, connections };
-      await drive(urls.baseline, tasks, { ...opts, seconds: WARMUP_SECONDS });
-      await drive(urls.relay, tasks, { ...opts, seconds: WARMUP_SECONDS });
+      const servers = {
+        relay: { url: `http://127.0.0.1:${port}`, pid: relay.pid },
+        baseline: { url: `http://127.0.0.1:${baseline.ready}`, pid: baseline.pid },
+      };
+      const opts = { rate, connections, redisPid: services.redisPid };
+      await drive(servers.baseline, tasks, { ...opts, seconds: WARMUP_SECONDS });
+      await drive(servers.relay, tasks, { ...opts, seconds: WARMUP_SECONDS });
       const runs: Record<'relay' | 'baseline', Run[]> = { relay: [], baseline: [] };
       for (let r = 0; r < rounds; r++) {
         for (const who of r % 2 ? (['relay', 'baseline'] as const) : (['baseline', 'relay'] as const)) {
-          const run = await drive(urls[who], tasks, { ...opts, seconds });
+          const run = await drive(servers[who], tasks, { ...opts, seconds });
           if (run.non2xx + run.errors > 0)
             throw new Error(`${who}: ${run.non2xx} non-2xx answers, ${run.errors} errors`);
           runs[who].push(run);
@@ -152,12 +159,13 @@ function resultBody(path: string): string {
 }
 
 async function drive(
-  url: string,
+  server: { url: string; pid: number },
   tasks: Target,
-  o: { rate: number; seconds: number; connections: number },
+  o: { rate: number; seconds: number; connections: number; redisPid: number },
 ): Promise<Run> {
+  const cpu = cpuMeter({ server: server.pid, redis: o.redisPid });
   const result = await autocannon({
-    url,
+    url: server.url,
     connections: o.connections,
     overallRate: o.rate,
     duration: o.seconds,
@@ -171,12 +179,16 @@ async function drive(
       },
     ],
   });
+  const used = cpu.stop();
+  const requests = Math.max(1, result.requests.total);
   return {
     p50: result.latency.p50,
     p99: result.latency.p99,
     rate: result.requests.average,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    serverCpuMs: (used.server ?? 0) / requests,
+    redisCpuMs: (used.redis ?? 0) / requests,
   };
 }
 
@@ -205,6 +217,26 @@ function report(
       },
       { label: 'baseline p99', value: median(runs.baseline.map((r) => r.p99)), unit: 'ms' },
       { label: 'baseline achieved rate', value: median(runs.baseline.map((r) => r.rate)), unit: 'req/s' },
+      {
+        label: 'CPU per request: relay webhook server',
+        value: median(runs.relay.map((r) => r.serverCpuMs)),
+        unit: 'ms',
+      },
+      {
+        label: 'CPU per request: Redis, behind the relay',
+        value: median(runs.relay.map((r) => r.redisCpuMs)),
+        unit: 'ms',
+      },
+      {
+        label: 'CPU per request: baseline server',
+        value: median(runs.baseline.map((r) => r.serverCpuMs)),
+        unit: 'ms',
+      },
+      {
+        label: 'CPU per request: Redis, behind the baseline',
+        value: median(runs.baseline.map((r) => r.redisCpuMs)),
+        unit: 'ms',
+      },
       {
         label: 'relay p99 ÷ baseline p99 (median of paired ratios)',
         value: median(
