@@ -13,6 +13,7 @@ export {
 export { cancelBatch } from './control/cancel-batch.js';
 export { retryFailedTasks, retryTask } from './control/retry-failed.js';
 export * from './errors.js';
+export * from './events/index.js';
 export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';
 export { type BatchOptions, type BatchSummary, MalformedEntry } from './producer/enqueue-batch.js';
 export { LANES, type Lane } from './producer/job-options.js';

@@ -2,12 +2,14 @@
 // The kontext-relay command line: thin commands over the library modules.
 import { Command } from 'commander';
 import { ConfigError, RelayError } from '../errors.js';
+import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnqueue } from './commands/enqueue.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
 import { registerStatus } from './commands/status.js';
+import { registerTail } from './commands/tail.js';
 
 // The AWS SDK warns on every start that its 2027 releases will need Node 22; the README says so once.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -22,6 +24,8 @@ registerEnqueue(program);
 registerStatus(program);
 registerSimulator(program);
 registerControl(program);
+registerTail(program);
+registerBudget(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);

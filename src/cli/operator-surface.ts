@@ -1,8 +1,13 @@
-// What the CLI's HTTP server shows operators besides webhooks: the dashboard (and bull-board).
+// What the CLI's HTTP server shows operators besides webhooks: the dashboard (and bull-board), and
+// the server-sent event stream at /events behind the same credentials.
 import type { Express } from 'express';
+import { createDashboardAuth } from '../dashboard/dashboard-auth.js';
 import { mountDashboard } from '../dashboard/mount-dashboard.js';
+import { mountEvents } from '../events/mount-events.js';
 import type { ServiceContext } from '../service/start-service.js';
 
 export function mountOperatorSurface(app: Express, ctx: ServiceContext): void {
   mountDashboard(app, ctx, {});
+  app.use('/events', createDashboardAuth({ token: ctx.config.DASHBOARD_TOKEN, cookiePath: '/' }));
+  mountEvents(app, ctx);
 }

@@ -6,6 +6,7 @@ import type { Worker } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Config } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
+import { dispatcherOptionsFromConfig, startEventDispatcher } from '../events/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { fetchPolicyFromConfig } from '../outputs/fetch-policy.js';
@@ -140,6 +141,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
           listening.closeAllConnections();
         }),
     );
+  }
+
+  if (config.EVENTS_WEBHOOK_SECRET) {
+    // Signed outgoing completion events. A consumer group shares the work between every process that
+    // runs a dispatcher, and resumes where a stopped one left off.
+    const dispatcher = await startEventDispatcher(ctx, dispatcherOptionsFromConfig(config));
+    closers.push(() => dispatcher.stop());
   }
 
   return {

@@ -54,6 +54,8 @@ export interface BatchStatus {
   cancelled: number;
   cost: number;
   budgetUsd: number | null;
+  /** Queued tasks are held because the budget would be passed (raise it to resume). */
+  held: boolean;
   createdAt: number;
   finishedAt: number | null;
   cancelRequested: boolean;
@@ -109,6 +111,7 @@ export async function readBatchStatus(ctx: StatusContext, batchId: string): Prom
     cancelled: b.cancelled,
     cost: Math.round(b.cost * 1e6) / 1e6,
     budgetUsd: b.budgetUsd ?? null,
+    held: b.held,
     createdAt: b.createdAt,
     finishedAt: b.finishedAt ?? null,
     cancelRequested: b.cancelRequested,

@@ -53,7 +53,7 @@ export const errorToHttp: ErrorRequestHandler = (err: unknown, _req, res, _next)
     code = 'BODY_TOO_LARGE';
   } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     status = e.status;
-    code = e.type ?? 'BAD_REQUEST';
+    code = err instanceof RelayError ? err.code : (e.type ?? 'BAD_REQUEST');
   } else if (err instanceof RelayError) code = err.code;
   if (!res.headersSent)
     res.status(status).json({ ok: false, code, message: status === 500 ? 'internal error' : e.message });
