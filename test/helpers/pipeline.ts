@@ -2,11 +2,11 @@
 // on a free port, the run's private Redis and S3 server, a producer. Plus the invariants every run
 // must keep, checked from the outside (S3 listing, simulator's own record, Redis).
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import type { Config } from '../../src/config/load-config.js';
 import { createProducer, type Producer } from '../../src/producer/create-producer.js';
-import { type RunningService, startService } from '../../src/service/start-service.js';
+import { type RunningService, type ServiceOptions, startService } from '../../src/service/start-service.js';
 import {
   type FaultRates,
   type Simulator,
@@ -14,6 +14,7 @@ import {
   startSimulator,
 } from '../../src/simulator/index.js';
 import { type BatchStatus, readBatchStatus, readBatchTasks } from '../../src/status/read-status.js';
+import { connectRedis } from '../../src/tasks/redis-connection.js';
 import { testConfig } from './env.js';
 
 export interface Pipeline {
@@ -23,15 +24,27 @@ export interface Pipeline {
   workerSvc: RunningService | undefined;
   producer: Producer;
   config: Config;
+  /** A spare connection for the test (a single node, or a Cluster client on a cluster). */
   redis: Redis;
   close(): Promise<void>;
 }
 
-export async function startPipeline(
-  opts: { sim?: SimulatorOptions; env?: Record<string, string>; role?: 'all' | 'worker' | 'webhook' } = {},
-): Promise<Pipeline> {
+export type PipelineRole = 'webhook' | 'worker' | 'producer';
+
+export interface PipelineOptions {
+  sim?: SimulatorOptions;
+  env?: Record<string, string>;
+  /** 'webhook' starts no worker. */
+  role?: 'all' | 'worker' | 'webhook';
+  /** Mount more routes (dashboard, events) on the webhook server. */
+  mount?: ServiceOptions['mount'];
+  /** Adjust the config one role gets, e.g. name a Redis Cluster a different way per role. */
+  configFor?: (role: PipelineRole, base: Config) => Config;
+}
+
+export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
   const sim = await startSimulator({ port: 0, latency: { minMs: 5, maxMs: 40 }, ...opts.sim });
-  const config = testConfig({
+  const base = testConfig({
     RUNWARE_API_URL: sim.url,
     RUNWARE_API_KEY: 'test-key',
     FETCH_ALLOWED_HOSTS: new URL(sim.baseUrl).host,
@@ -44,23 +57,29 @@ export async function startPipeline(
     WORKER_CONCURRENCY: '16',
     ...opts.env,
   });
+  const configFor = (role: PipelineRole) => opts.configFor?.(role, base) ?? base;
   // The webhook URL must point at the server, whose port is known only once it listens: start it,
   // then hand the worker a config with the real PUBLIC_URL.
-  const web = await startService({ config, role: 'webhook' });
-  const withUrl = { ...config, PUBLIC_URL: web.url! };
+  const web = await startService({
+    config: configFor('webhook'),
+    role: 'webhook',
+    ...(opts.mount ? { mount: opts.mount } : {}),
+  });
+  const workerConfig = { ...configFor('worker'), PUBLIC_URL: web.url! };
   const worker =
     opts.role === 'webhook'
       ? undefined
-      : await startService({ config: withUrl, role: 'worker', worker: { lockDurationMs: 5000 } });
-  const redis = new Redis(config.REDIS_URL);
-  const producer = createProducer({ connection: redis, config });
-  const svc = { ...web, worker: worker?.worker, config: withUrl } as RunningService;
+      : await startService({ config: workerConfig, role: 'worker', worker: { lockDurationMs: 5000 } });
+  const producerConfig = configFor('producer');
+  const redis = (await connectRedis(producerConfig)) as Redis;
+  const producer = createProducer({ connection: redis, config: producerConfig });
+  const svc = { ...web, worker: worker?.worker, config: workerConfig } as RunningService;
   return {
     sim,
     svc,
     workerSvc: worker,
     producer,
-    config: withUrl,
+    config: workerConfig,
     redis,
     async close() {
       await producer.close();
