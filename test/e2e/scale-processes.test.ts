@@ -12,7 +12,7 @@ import { ObjectStore } from '../../src/storage/object-store.js';
 import { BatchStore } from '../../src/tasks/batch-store.js';
 import { openQueue } from '../../src/tasks/queue.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
-import { testRedisUrl, testS3Endpoint, uniqueId } from '../helpers/env.js';
+import { testEnv } from '../helpers/env.js';
 import { freePort } from '../helpers/free-port.js';
 import { checkInvariants, type Pipeline, waitForBatch } from '../helpers/pipeline.js';
 import { type ServeProcess, startServeProcess } from '../helpers/scale-processes.js';
@@ -35,15 +35,8 @@ afterAll(async () => {
 
 /** The relay's whole configuration, as the environment every process gets. */
 function relayEnv(sim: Simulator): Record<string, string> {
-  const id = uniqueId();
-  return {
-    REDIS_URL: testRedisUrl(),
-    QUEUE_PREFIX: `kr-${id}`,
-    S3_ENDPOINT: testS3Endpoint(),
-    S3_BUCKET: `b-${id}`,
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    WEBHOOK_SECRET: `secret-${id}-0123456789`,
+  return testEnv({
+    LOG_LEVEL: 'info',
     RUNWARE_API_URL: sim.url,
     RUNWARE_API_KEY: 'test-key',
     FETCH_ALLOWED_HOSTS: new URL(sim.baseUrl).host,
@@ -52,7 +45,7 @@ function relayEnv(sim: Simulator): Record<string, string> {
     RESULT_DEADLINE_MS: '60000',
     WORKER_CONCURRENCY: '8',
     HOST: '127.0.0.1',
-  };
+  });
 }
 
 /** What checkInvariants reads, built from the outside: the roles themselves run in other processes. */

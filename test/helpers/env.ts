@@ -15,21 +15,23 @@ export function testS3Endpoint(): string {
   return inject('s3Endpoint');
 }
 
+/** The environment of one test's relay (as a child process gets it): own prefix and bucket. */
+export function testEnv(env: Record<string, string> = {}): Record<string, string> {
+  const id = uniqueId();
+  return {
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: `kr-${id}`,
+    S3_ENDPOINT: testS3Endpoint(),
+    S3_BUCKET: `b-${id}`,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    WEBHOOK_SECRET: `secret-${id}-0123456789`,
+    LOG_LEVEL: 'silent',
+    ...env,
+  };
+}
+
 /** A Config for one test: own prefix and bucket on the run's Redis and S3 server. */
 export function testConfig(env: Record<string, string> = {}, overrides: Partial<Config> = {}): Config {
-  const id = uniqueId();
-  return loadConfig(
-    {
-      REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: `kr-${id}`,
-      S3_ENDPOINT: testS3Endpoint(),
-      S3_BUCKET: `b-${id}`,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      WEBHOOK_SECRET: `secret-${id}-0123456789`,
-      LOG_LEVEL: 'silent',
-      ...env,
-    },
-    overrides,
-  );
+  return loadConfig(testEnv(env), overrides);
 }
