@@ -1,10 +1,15 @@
 // Chaos: a batch runs through real worker and webhook processes while the simulator injects every
 // fault at once and the harness SIGKILLs the processes, restarts a private AOF Redis and takes the S3
 // server away. Afterwards every invariant must hold. SOAK=1 (npm run test:soak) runs the long version.
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { validateTaskInput } from '../../src/contract/index.js';
+import { taskJobOptions } from '../../src/producer/job-options.js';
 import type { FaultRates } from '../../src/simulator/index.js';
 import { readBatchStatus, readBatchTasks, type TaskStatus } from '../../src/status/read-status.js';
+import { uploadSubtaskUuids } from '../../src/tasks/attempt-uuids.js';
+import { JOB_NAME } from '../../src/tasks/job-data.js';
 import { uniqueId } from '../helpers/env.js';
 import { freePort } from '../helpers/free-port.js';
 import { checkRunInvariants, expectInvariants } from '../helpers/invariants-table.js';
@@ -343,6 +348,45 @@ describe('chaos, targeted', () => {
       expect(rec?.reason ?? null, 'no failure reason').toBeNull();
       expect(rec?.state).toBe('completed');
       expect(p.sim.stats().polls).toBeGreaterThan(pollsBefore);
+    } finally {
+      await p.close();
+    }
+  });
+
+  // Found by the chaos run (upload mode): the record and its subtask aliases were written in two
+  // steps, the aliases only when the record was new. A worker killed (or a Redis connection lost)
+  // between the two left a record without aliases for good: every webhook and poll result of the
+  // subtasks was 'unknown', and the task hung until its deadline although the provider delivered.
+  it('upload mode: a crash between creating the record and its subtask aliases does not strand the task', async () => {
+    const p = await startPipeline({
+      env: { DELIVERY_MODE: 'upload', FIRST_POLL_AFTER_MS: '300', MAX_POLL_INTERVAL_MS: '600' },
+    });
+    try {
+      const t = { ...task(1), numberResults: 2, taskUUID: randomUUID() };
+      const subtasks = uploadSubtaskUuids(t.taskUUID, 2);
+      // The state such a crash leaves: the record exists ('submitting'), its aliases do not.
+      await p.svc.tasks.create({
+        taskUUID: t.taskUUID,
+        jobId: t.taskUUID,
+        batchId: undefined,
+        mode: 'upload',
+        expected: 2,
+        subtasks,
+      });
+      await p.redis.del(...subtasks.map((s) => p.svc.tasks.keys.task(s)));
+      // The job runs again (as after the crash); the producer would refuse it, the record exists.
+      const { taskUUID: _, ...rest } = t;
+      await p.svc.queue.add(
+        JOB_NAME,
+        { task: { ...validateTaskInput(rest), taskUUID: t.taskUUID }, enqueuedAt: Date.now() },
+        taskJobOptions(t.taskUUID, 3),
+      );
+      const ended = async () =>
+        ['completed', 'failed'].includes((await p.svc.tasks.get(t.taskUUID))?.state ?? '');
+      await until(ended, 15_000, 'the task ends').catch(() => undefined);
+      const rec = await p.svc.tasks.get(t.taskUUID);
+      const stored = await p.svc.tasks.storedOutputs(t.taskUUID);
+      expect({ state: rec?.state, outputs: stored.length }).toEqual({ state: 'completed', outputs: 2 });
     } finally {
       await p.close();
     }

@@ -117,6 +117,9 @@ describe('crash recovery with real processes', () => {
     const final = await waitForBatchEnd(o, batch.batchId, BATCH_TIMEOUT_MS);
     await sim.admin.idle(); // late and duplicate deliveries land before we look
     const stats = await sim.admin.stats();
+    const resumedAfterStall = (await o.queue.getJobs(['completed', 'failed'], 0, -1)).filter(
+      (j) => j.stalledCounter > 0,
+    ).length;
     const { rows, facts } = await checkRunInvariants(o, batch.batchId, await sim.admin.results());
 
     printTable('crash recovery: what happened', [
@@ -143,6 +146,7 @@ describe('crash recovery with real processes', () => {
         atEnded: ended(final),
         of: TASKS,
         state: final.state,
+        resumedAfterStall,
         webhookRetries: stats.webhookRetries,
         polls: stats.polls,
         objects: facts.objects,
