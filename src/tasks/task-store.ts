@@ -148,7 +148,7 @@ export class TaskStore {
       this.keys.task(t.taskUUID),
       JSON.stringify(fields.map(String)),
     );
-    if (created === 1 && t.subtasks?.length) {
+    if (t.subtasks?.length) {
       const multi = this.redis.multi();
       t.subtasks.forEach((sub, slot) => {
         multi.hset(this.keys.task(sub), 'parent', t.taskUUID, 'slot', slot);
