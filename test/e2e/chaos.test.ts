@@ -37,10 +37,11 @@ interface Plan {
   latency: { minMs: number; maxMs: number };
   /** Chaos actions to run at least (cycling through every kind); the soak keeps going until the end. */
   actions: number;
-  /** An action is due at its share of progress, or at the latest this long after the last one. */
-  maxGapMs: number;
+  /** Pause between the end of one action and the start of the next (the first waits for a result). */
+  gapMs: number;
   redisDownMs: number;
   s3DownMs: number;
+  s3DownMaxMs: number;
   /** Longest wait for refused deliveries while the webhook server is down. */
   webhookDownMaxMs: number;
   batchTimeoutMs: number;
@@ -52,9 +53,10 @@ const PLAN: Plan = SOAK
       rate: 60,
       latency: { minMs: 50, maxMs: 400 },
       actions: 16,
-      maxGapMs: 8_000,
+      gapMs: 6_000,
       redisDownMs: 1_500,
       s3DownMs: 4_000,
+      s3DownMaxMs: 10_000,
       webhookDownMaxMs: 4_000,
       batchTimeoutMs: 25 * 60_000,
     }
@@ -63,9 +65,10 @@ const PLAN: Plan = SOAK
       rate: 10,
       latency: { minMs: 100, maxMs: 500 },
       actions: 4,
-      maxGapMs: 3_000,
+      gapMs: 1_000,
       redisDownMs: 500,
       s3DownMs: 2_000,
+      s3DownMaxMs: 6_000,
       webhookDownMaxMs: 2_500,
       batchTimeoutMs: 90_000,
     };
@@ -157,10 +160,18 @@ const ACTIONS: Action[] = [
     },
   },
   {
-    name: 'SIGKILL redis-server (AOF), restart',
-    async run({ redis }) {
-      await redis.restart({ downMs: PLAN.redisDownMs });
-      return `down ${PLAN.redisDownMs} ms`;
+    name: 'S3 server down, back on the same port and directory',
+    async run({ s3, worker, sim }) {
+      const felt = async () =>
+        worker.count('storing an output failed') + (await sim.admin.stats()).uploadsFailed;
+      const before = await felt();
+      const downAt = Date.now();
+      await s3.down();
+      // The outage lasts at least s3DownMs, longer (up to s3DownMaxMs) until someone hits it.
+      await sleep(PLAN.s3DownMs);
+      while (Date.now() - downAt < PLAN.s3DownMaxMs && (await felt()) === before) await sleep(POLL_MS);
+      await s3.start();
+      return `down ${Date.now() - downAt} ms, ${(await felt()) - before} store/upload failure(s) meanwhile`;
     },
   },
   {
@@ -180,32 +191,35 @@ const ACTIONS: Action[] = [
     },
   },
   {
-    name: 'S3 server down, back on the same port and directory',
-    async run({ s3 }) {
-      await s3.down();
-      await sleep(PLAN.s3DownMs); // the outage itself, not a wait for state
-      await s3.start();
-      return `down ${PLAN.s3DownMs} ms`;
+    name: 'SIGKILL redis-server (AOF), restart',
+    async run({ redis }) {
+      await redis.restart({ downMs: PLAN.redisDownMs });
+      return `down ${PLAN.redisDownMs} ms`;
     },
   },
 ];
 
-/** Run the chaos actions while the batch runs; returns the log of what was done. */
+/**
+ * Run the chaos actions while the batch runs, one after another with a short pause, starting once
+ * the first task ended (the batch is flowing); the soak keeps cycling until the batch ends.
+ */
 async function runChaos(x: Harness, batchId: string, total: number, started: number) {
   const log: Record<string, unknown>[] = [];
-  let last = Date.now();
+  let last = 0;
   for (let i = 0; ; ) {
     const s = await readBatchStatus(x.obs, batchId);
     if (isFinished(s) || (i >= PLAN.actions && !SOAK)) break;
-    const threshold = (total * (i + 1)) / (PLAN.actions + 1);
-    if (ended(s) >= Math.min(threshold, total - 1) || Date.now() - last >= PLAN.maxGapMs) {
-      const action = ACTIONS[i % ACTIONS.length]!;
-      const t = ((Date.now() - started) / 1000).toFixed(1);
-      const detail = await action.run(x);
-      log.push({ '#': i + 1, t, action: action.name, endedBefore: `${ended(s)}/${total}`, detail });
-      last = Date.now();
-      i++;
-    } else await sleep(POLL_MS);
+    const due = i === 0 ? ended(s) >= 1 : Date.now() - last >= PLAN.gapMs;
+    if (!due) {
+      await sleep(POLL_MS);
+      continue;
+    }
+    const action = ACTIONS[i % ACTIONS.length]!;
+    const t = ((Date.now() - started) / 1000).toFixed(1);
+    const detail = await action.run(x);
+    log.push({ '#': i + 1, t, action: action.name, endedBefore: `${ended(s)}/${total}`, detail });
+    last = Date.now();
+    i++;
   }
   return log;
 }
