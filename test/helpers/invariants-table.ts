@@ -98,7 +98,9 @@ export async function checkRunInvariants(
   const leftByFailed = unrecorded.filter(
     (k) => stateOf.get(taskOfKey(obs.config.S3_KEY_PREFIX, k)) === 'failed',
   );
-  const stray = unrecorded.filter((k) => !leftByFailed.includes(k));
+  const leftSet = new Set(leftByFailed);
+  const stray = unrecorded.filter((k) => !leftSet.has(k));
+  const listedKeys = new Set(listed.map((l) => l.key));
 
   const objects = await mapLimit(
     [...outputs.map(({ o }) => o.key), ...leftByFailed],
@@ -141,9 +143,7 @@ export async function checkRunInvariants(
         (k) =>
           `unrecorded object ${k} (task ${stateOf.get(taskOfKey(obs.config.S3_KEY_PREFIX, k)) ?? 'unknown'})`,
       ),
-      ...[...recordedKeys]
-        .filter((k) => !listed.some((l) => l.key === k))
-        .map((k) => `recorded but missing ${k}`),
+      ...[...recordedKeys].filter((k) => !listedKeys.has(k)).map((k) => `recorded but missing ${k}`),
     ],
     `${listed.length} objects in the bucket${leftByFailed.length ? `, ${leftByFailed.length} of them left by failed tasks` : ''}`,
   );
