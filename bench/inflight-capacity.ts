@@ -214,6 +214,11 @@ function report(r: {
     },
     figures: [
       { label: 'peak tasks in flight (from task records)', value: peak, unit: 'tasks' },
+      {
+        label: 'peak size of the inflight sorted set (sampled)',
+        value: Math.max(...r.samples.map((s) => s.inflight)),
+        unit: 'tasks',
+      },
       { label: 'peak jobs parked in the delayed set (sampled)', value: peakParked, unit: 'jobs' },
       {
         label: 'submit rate (first to last accepted submit)',
