@@ -1,7 +1,7 @@
 // `npm run bench [-- <id>...]`: runs the benchmarks (all, or those named: e2e, inflight, webhook,
 // enqueue, redis) one after another, prints a summary, writes bench/results/latest.json and
 // regenerates the results section of BENCHMARKS.md. Exits 1 when a benchmark failed.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { e2eThroughput } from './e2e-throughput.js';
@@ -9,7 +9,13 @@ import { enqueueRate } from './enqueue-rate.js';
 import { inflightCapacity } from './inflight-capacity.js';
 import { redisCommands } from './redis-commands.js';
 import { describeMachine, loadAverage } from './support/machine.js';
-import { consoleSummary, mergeResults, resultsMarkdown, writeResultsSection } from './support/report.js';
+import {
+  consoleSummary,
+  mergeResults,
+  resultsMarkdown,
+  writeResultsFile,
+  writeResultsSection,
+} from './support/report.js';
 import type { BenchModule, BenchResult } from './support/result.js';
 import { webhookAck } from './webhook-ack.js';
 
@@ -71,7 +77,7 @@ for (const b of selected) {
 console.log(`\n${consoleSummary(results)}`);
 const file = mergeResults(RESULTS_JSON, machine, results);
 mkdirSync(dirname(RESULTS_JSON), { recursive: true });
-writeFileSync(RESULTS_JSON, `${JSON.stringify(file, null, 2)}\n`);
+writeResultsFile(RESULTS_JSON, file);
 writeResultsSection(
   BENCHMARKS_MD,
   resultsMarkdown(

@@ -1,6 +1,8 @@
 // Turns results into the console summary, bench/results/latest.json and the generated section of
 // BENCHMARKS.md (between the two markers; everything outside them is written by hand and kept).
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Machine } from './machine.js';
 import type { BenchResult, Figure } from './result.js';
 
@@ -45,6 +47,16 @@ export function mergeResults(path: string, machine: Machine, fresh: BenchResult[
   const results = { ...(previous?.results ?? {}) };
   for (const r of fresh) results[r.id] = r;
   return { machine, results };
+}
+
+/**
+ * Write the results file as biome formats it: `biome check .` (part of `npm run lint`) also reads files
+ * under bench/, ignored by git or not, so an unformatted results file would fail the lint.
+ */
+export function writeResultsFile(path: string, file: ResultsFile): void {
+  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
+  const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
+  execFileSync(process.execPath, [biome, 'format', '--write', path], { stdio: 'ignore' });
 }
 
 /** The generated part of BENCHMARKS.md, in the benchmarks' fixed order. */
