@@ -16,7 +16,7 @@ export * from './errors.js';
 export * from './events/index.js';
 export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';
 export { type BatchOptions, type BatchSummary, MalformedEntry } from './producer/enqueue-batch.js';
-export { LANES, type Lane } from './producer/job-options.js';
+export { LANES, type Lane } from './tasks/job-options.js';
 export { RunwareClient } from './provider/runware-client.js';
 export { type RunningService, type ServiceOptions, startService } from './service/start-service.js';
 export {

@@ -3,10 +3,10 @@
 import type { Config } from '../config/load-config.js';
 import { BatchStore } from '../tasks/batch-store.js';
 import { JOB_NAME } from '../tasks/job-data.js';
+import { type Lane, taskJobOptions } from '../tasks/job-options.js';
 import { openQueue, type TaskQueue } from '../tasks/queue.js';
 import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { type BatchOptions, type BatchSummary, enqueueBatch } from './enqueue-batch.js';
-import { type Lane, taskJobOptions } from './job-options.js';
 import { prepareTask } from './prepare-task.js';
 
 export interface ProducerOptions {

@@ -5,6 +5,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { OutputFetchError, ProviderError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
+import { RESULT_PRIORITY } from '../tasks/job-options.js';
 import { type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
 import { holdIfOverBudget } from './budget-gate.js';
 import { nextPollDelay, pollProvider } from './poll-provider.js';
@@ -115,6 +116,10 @@ async function park(
   wakeAt: number,
   seenReceived: number,
 ): Promise<never> {
+  if ((job.opts.priority ?? 0) > RESULT_PRIORITY) {
+    await job.changePriority({ priority: RESULT_PRIORITY });
+    job.opts.priority = RESULT_PRIORITY;
+  }
   await job.moveToDelayed(Math.max(wakeAt, Date.now() + 1), token);
   if (await deps.tasks.hasNewWork(taskUUID, seenReceived)) {
     await job.promote().catch(() => undefined); // already woken by the webhook server

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { validateTaskInput } from '../../src/contract/index.js';
-import { taskJobOptions } from '../../src/producer/job-options.js';
+import { taskJobOptions } from '../../src/tasks/job-options.js';
 import type { FaultRates } from '../../src/simulator/index.js';
 import { readBatchStatus, readBatchTasks, type TaskStatus } from '../../src/status/read-status.js';
 import { uploadSubtaskUuids } from '../../src/tasks/attempt-uuids.js';

@@ -2,7 +2,7 @@
 // through every step (submit, park, wake, store), on a worker slowed by its submit rate limit.
 // Assertions are on counts at the moment the interactive task ends, never on wall-clock times.
 import { afterEach, describe, expect, it } from 'vitest';
-import { BULK_PRIORITY } from '../../src/producer/index.js';
+import { BULK_PRIORITY, RESULT_PRIORITY } from '../../src/tasks/job-options.js';
 import { type Pipeline, startPipeline } from '../helpers/pipeline.js';
 
 const BULK_TASKS = 1000;
@@ -44,9 +44,14 @@ describe('priority lanes', () => {
     expect(batch?.total).toBe(BULK_TASKS);
     expect(batch!.submitted, 'most bulk tasks still waiting to be submitted').toBeLessThan(BULK_TASKS / 2);
     expect(batch!.completed).toBeLessThan(BULK_TASKS / 2);
-    // The lane survives parking and waking: bulk jobs keep their priority, the interactive one has none.
-    const [bulkJob] = await p.svc.queue.getJobs(['delayed', 'prioritized'], 0, 0);
-    expect(bulkJob?.priority).toBe(BULK_PRIORITY);
+    // The lanes survive parking and waking: a bulk job still waiting to be submitted keeps the bulk
+    // priority; one the provider accepted moved up to the results priority, ahead of fresh bulk work
+    // but still behind every interactive task (which has none).
+    const [waiting] = await p.svc.queue.getJobs(['prioritized'], 0, 0);
+    expect(waiting?.priority).toBe(BULK_PRIORITY);
+    const [parked] = await p.svc.queue.getJobs(['delayed'], 0, 0);
+    expect(parked?.priority).toBe(RESULT_PRIORITY);
+    expect(RESULT_PRIORITY).toBeGreaterThan(0);
     expect((await p.svc.queue.getJob(interactive.taskUUID))?.priority ?? 0).toBe(0);
   });
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { BatchValidationError } from '../../errors.js';
 import { createProducer } from '../../producer/create-producer.js';
-import { LANES, type Lane } from '../../producer/job-options.js';
+import { LANES, type Lane } from '../../tasks/job-options.js';
 import { openContext } from '../open-context.js';
 import { readJsonl } from '../read-jsonl.js';
 import { watchBatch } from '../watch-batch.js';
