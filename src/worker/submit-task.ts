@@ -58,11 +58,12 @@ export async function submitTask(
       log.info({ providerTaskUUID: pt.taskUUID }, 'already accepted earlier');
   }
   const now = Date.now();
-  await deps.tasks.markSubmitted(task.taskUUID, batchId, {
-    nextPollAt: now + cfg.FIRST_POLL_AFTER_MS,
-    deadlineAt: now + cfg.RESULT_DEADLINE_MS,
-  });
+  const times = { nextPollAt: now + cfg.FIRST_POLL_AFTER_MS, deadlineAt: now + cfg.RESULT_DEADLINE_MS };
+  const moved = await deps.tasks.markSubmitted(task.taskUUID, batchId, times, now);
   log.debug({ providerTasks: providerTasks.length, mode }, 'submitted');
+  // The usual case: we just wrote the state, no need to read it back. Otherwise (cancelled meanwhile,
+  // or an earlier attempt had already marked it) the record says what happened.
+  if (moved) return { ...current, state: 'submitted', submittedAt: now, dueAt: times.nextPollAt, ...times };
   const rec = await deps.tasks.get(task.taskUUID);
   if (!rec) throw new Error(`task record ${task.taskUUID} missing after submit`);
   return rec;
