@@ -16,7 +16,6 @@ export * from './errors.js';
 export * from './events/index.js';
 export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';
 export { type BatchOptions, type BatchSummary, MalformedEntry } from './producer/enqueue-batch.js';
-export { LANES, type Lane } from './tasks/job-options.js';
 export { RunwareClient } from './provider/runware-client.js';
 export { type RunningService, type ServiceOptions, startService } from './service/start-service.js';
 export {
@@ -27,6 +26,7 @@ export {
   type TaskStatus,
 } from './status/read-status.js';
 export type { TaskJobData, TaskJobResult } from './tasks/job-data.js';
+export { LANES, type Lane } from './tasks/job-options.js';
 export { connectRedis, createRedis } from './tasks/redis-connection.js';
 export type { StoredOutput } from './tasks/types.js';
 export { verifyWebhookToken, webhookUrlFor } from './tokens/webhook-token.js';
