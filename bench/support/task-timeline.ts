@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import { TaskKeys } from '../../src/tasks/keys.js';
 
+/** Milliseconds since the epoch; NaN for a step the task has not reached. */
 export interface TaskTimeline {
   submittedAt: number;
   receivedAt: number;
@@ -33,13 +34,18 @@ export async function readTimelines(
       // Items are stored as "slot|receivedAt|json"; the first to arrive is the one that woke the job.
       const received = items.map((v) => Number(v.split('|', 2)[1]));
       out.push({
-        submittedAt: Number(submittedAt),
+        submittedAt: toTime(submittedAt),
         receivedAt: received.length ? Math.min(...received) : Number.NaN,
-        finishedAt: Number(finishedAt),
+        finishedAt: toTime(finishedAt),
       });
     }
   }
   return out;
+}
+
+/** A stored timestamp, or NaN when the field is missing (the task never got that far). */
+function toTime(v: string | null | undefined): number {
+  return v ? Number(v) : Number.NaN;
 }
 
 /** The largest number of intervals [submittedAt, finishedAt) open at one instant. */
