@@ -63,6 +63,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
   const redis = await connectRedis(config);
   const queue = openQueue(config, redis);
+  // Connection errors (e.g. Redis restarting) are logged, not thrown: ioredis reconnects by itself.
+  queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
   const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   const store = ObjectStore.fromConfig(config);
   await store.ensureBucket();

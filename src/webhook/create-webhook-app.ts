@@ -3,7 +3,7 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import { parseLossless } from '../contract/index.js';
 import { RelayError, WebhookError } from '../errors.js';
-import { type IngestDeps, ingestWebhook } from './ingest-webhook.js';
+import { authenticateWebhook, type IngestDeps, ingestWebhook } from './ingest-webhook.js';
 
 /** Content types the provider may plausibly use for a JSON body (the header is unconfirmed). */
 const ACCEPTED_TYPES = /^(application\/(json|[\w.+-]+\+json)|text\/plain)\b/i;
@@ -16,6 +16,7 @@ export function mountWebhookRoutes(app: Express, deps: IngestDeps, opts: Webhook
   const raw = express.text({ type: () => true, limit: opts.bodyLimitBytes, defaultCharset: 'utf-8' });
   app.post('/webhooks/runware/:taskUUID', raw, async (req: Request, res: Response) => {
     const started = performance.now();
+    authenticateWebhook(deps.secret, String(req.params.taskUUID), req.query.token, req.query.exp);
     const type = req.headers['content-type'];
     if (type !== undefined && !ACCEPTED_TYPES.test(type)) {
       throw new WebhookError('WEBHOOK_CONTENT_TYPE', 415, `content type ${type} is not JSON`);

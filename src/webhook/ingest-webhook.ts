@@ -33,13 +33,22 @@ export interface IngestResult {
   errors: number;
 }
 
-export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promise<IngestResult> {
-  if (!taskUUIDSchema.safeParse(call.taskUUID).success) {
+/**
+ * Authenticate a call from its URL alone. Adapters run this before looking at the body, so an
+ * unauthenticated caller learns nothing from content-type or JSON errors.
+ */
+export function authenticateWebhook(secret: string, taskUUID: string, token: unknown, exp: unknown): void {
+  if (!taskUUIDSchema.safeParse(taskUUID).success) {
     throw new WebhookError('WEBHOOK_BAD_TASK', 404, 'unknown task');
   }
-  const check = verifyWebhookToken(deps.secret, call.taskUUID, call.token, call.exp);
-  if (check !== 'ok')
+  const check = verifyWebhookToken(secret, taskUUID, token, exp);
+  if (check !== 'ok') {
     throw new WebhookError(`WEBHOOK_TOKEN_${check.toUpperCase()}`, 401, `webhook token ${check}`);
+  }
+}
+
+export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promise<IngestResult> {
+  authenticateWebhook(deps.secret, call.taskUUID, call.token, call.exp);
 
   const parsed = parseWebhookBody(call.body);
   if (parsed.items.length === 0 && parsed.errors.length === 0) {

@@ -1,0 +1,34 @@
+// The webhook route's order of checks: the URL's token first, so an unauthenticated caller cannot tell
+// a bad content type or malformed JSON from a bad token; then content type, JSON, body shape.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookUrlFor } from '../../src/tokens/webhook-token.js';
+import { type Pipeline, startPipeline } from '../helpers/pipeline.js';
+
+let p: Pipeline;
+beforeAll(async () => {
+  p = await startPipeline({ role: 'webhook' });
+});
+afterAll(() => p.close());
+
+const uuid = '3b0c2f5e-6a9d-4a51-9d0e-2f7f1c9a2b11';
+const post = (url: string, body: string, type = 'application/json') =>
+  fetch(url, { method: 'POST', body, headers: { 'content-type': type } });
+
+describe('webhook route', () => {
+  it('without a valid token, every malformed request answers 401', async () => {
+    const bad = `${p.svc.url}/webhooks/runware/${uuid}?exp=9999999999&token=nope`;
+    expect((await post(bad, '{not json')).status).toBe(401);
+    expect((await post(bad, '<xml/>', 'application/xml')).status).toBe(401);
+    expect((await post(`${p.svc.url}/webhooks/runware/${uuid}`, '{}')).status).toBe(401);
+  });
+
+  it('with a valid token, the body is checked: content type 415, JSON 400, shape 400', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const url = webhookUrlFor(p.svc.url!, p.config.WEBHOOK_SECRET!, uuid, exp);
+    expect((await post(url, '<xml/>', 'application/xml')).status).toBe(415);
+    expect((await post(url, '{not json')).status).toBe(400);
+    const shape = await post(url, JSON.stringify({ data: 'nope' }));
+    expect(shape.status).toBe(400);
+    expect(((await shape.json()) as { code: string }).code).toBe('WEBHOOK_BAD_BODY');
+  });
+});
