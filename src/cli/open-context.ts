@@ -15,6 +15,7 @@ export interface CliContext extends StatusContext {
 export async function openContext(config: Config): Promise<CliContext> {
   const redis = await connectRedis(config, { maxRetriesPerRequest: 3 });
   const queue = openQueue(config, redis);
+  queue.on('error', (err) => console.error(`queue connection error: ${err.message}`));
   const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   return {
     redis,
