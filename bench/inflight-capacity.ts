@@ -2,7 +2,7 @@
 // ended), the throughput it achieves against Little's law (in-flight ÷ latency) with a provider latency
 // of seconds, and its peak memory. Three phases, each with its own worker and webhook server processes:
 // capacity (a latency long enough that the whole batch is in flight at once), Little's law at 5 s with
-// the worker flat out, and the same with submits capped well below what the worker can do.
+// the worker flat out, and the same with tasks arriving at a steady rate well below what it can do.
 import { envInt } from './support/bench-config.js';
 import {
   atLeastPercent,
@@ -21,8 +21,6 @@ const TARGET_EFFICIENCY = 0.9;
 const TARGET_PEAK_RSS_MB = 300;
 /** Capacity phase: results come back only after this, so every task can be submitted first. */
 const HOLD_LATENCY_MS = 600_000;
-/** BullMQ's limiter counts job activations; a task takes two (submit, then store). */
-const ACTIVATIONS_PER_TASK = 2;
 
 export const inflightCapacity: BenchModule = {
   id: 'inflight',
@@ -30,8 +28,8 @@ export const inflightCapacity: BenchModule = {
   async run(): Promise<BenchResult> {
     const capacityTasks = envInt('BENCH_INFLIGHT_TASKS', TARGET_INFLIGHT);
     const littleTasks = envInt('BENCH_LITTLE_TASKS', 10_000);
-    const cappedTasks = envInt('BENCH_LITTLE_CAPPED_TASKS', 3000);
-    const cappedRate = envInt('BENCH_LITTLE_CAPPED_RATE', 50);
+    const pacedTasks = envInt('BENCH_LITTLE_PACED_TASKS', 3000);
+    const arrivalRate = envInt('BENCH_LITTLE_ARRIVAL_RATE', 50);
     const latencyMs = envInt('BENCH_INFLIGHT_LATENCY_MS', 5000);
     const concurrency = envInt('BENCH_INFLIGHT_CONCURRENCY', 64);
     const workerNodeOptions = process.env.BENCH_INFLIGHT_WORKER_NODE_OPTIONS ?? '';
@@ -52,26 +50,26 @@ export const inflightCapacity: BenchModule = {
         latencyMs,
         until: 'all-ended',
       });
-      // The same at a fraction of the worker's capacity: what the relay adds when it is not the bottleneck.
-      const capped = await runWorkerPhase(services, {
+      // Tasks arriving at a fraction of the worker's capacity: what the relay adds when it is not the bottleneck.
+      const paced = await runWorkerPhase(services, {
         ...common,
-        tag: 'capped',
-        tasks: cappedTasks,
+        tag: 'paced',
+        tasks: pacedTasks,
         latencyMs,
         until: 'all-ended',
-        env: { SUBMIT_RATE_MAX: String(cappedRate * ACTIVATIONS_PER_TASK), SUBMIT_RATE_DURATION_MS: '1000' },
+        arrivalRate: arrivalRate,
       });
       return report({
         capacityTasks,
         littleTasks,
-        cappedTasks,
-        cappedRate,
+        pacedTasks,
+        arrivalRate,
         latencyMs,
         concurrency,
         workerNodeOptions,
         hold,
         little,
-        capped,
+        paced,
       });
     } finally {
       await services.stop();
@@ -82,21 +80,21 @@ export const inflightCapacity: BenchModule = {
 function report(r: {
   capacityTasks: number;
   littleTasks: number;
-  cappedTasks: number;
-  cappedRate: number;
+  pacedTasks: number;
+  arrivalRate: number;
   latencyMs: number;
   concurrency: number;
   workerNodeOptions: string;
   hold: PhaseResult;
   little: PhaseResult;
-  capped: PhaseResult;
+  paced: PhaseResult;
 }): BenchResult {
   const held = Math.max(...r.hold.samples.map((s) => s.inflight));
   const submitted = r.hold.timelines.filter((t) => Number.isFinite(t.submittedAt)).map((t) => t.submittedAt);
   const submitRate = submitted.length / ((Math.max(...submitted) - Math.min(...submitted)) / 1000);
   const little = littleFigures(r.little, r.latencyMs, 'Little');
-  const capped = littleFigures(r.capped, r.latencyMs, `Little at ≤ ${r.cappedRate} tasks/s`);
-  const peakRss = Math.max(r.hold.peakRssMb, r.little.peakRssMb, r.capped.peakRssMb);
+  const paced = littleFigures(r.paced, r.latencyMs, `Little, ${r.arrivalRate} tasks/s arriving`);
+  const peakRss = Math.max(r.hold.peakRssMb, r.little.peakRssMb, r.paced.peakRssMb);
   const targets: TargetCheck[] = [
     {
       label: 'tasks in flight at once, one worker',
@@ -136,8 +134,8 @@ function report(r: {
     params: {
       'capacity phase tasks': r.capacityTasks,
       'Little phase tasks': r.littleTasks,
-      'capped phase tasks': r.cappedTasks,
-      'capped phase rate': `${r.cappedRate} tasks/s (SUBMIT_RATE_MAX ${r.cappedRate * ACTIVATIONS_PER_TASK} activations/s)`,
+      'paced phase tasks': r.pacedTasks,
+      'paced phase arrivals': `${r.arrivalRate} tasks/s`,
       'Little phase latency ms': r.latencyMs,
       'worker concurrency': r.concurrency,
       image: `1024×1024 JPG q${SMALL_IMAGE_QUALITY}`,
@@ -165,7 +163,7 @@ function report(r: {
       ...little.figures,
       { label: 'Little: worker peak RSS (VmHWM)', value: r.little.peakRssMb, unit: 'MB' },
       ...perTask(r.little, r.littleTasks),
-      ...capped.figures.filter((f) => CAPPED_FIGURES.some((c) => f.label.endsWith(c))),
+      ...paced.figures.filter((f) => PACED_FIGURES.some((c) => f.label.endsWith(c))),
     ],
     targets,
     samples: {
@@ -181,8 +179,8 @@ function report(r: {
  * Little's law over the phase, exact from the task records: X = tasks ÷ (first submit → last end), L =
  * total time in flight ÷ the same span, so L = X·W̄ and X ÷ (L ÷ latency) = latency ÷ W̄.
  */
-/** The figures of the capped phase worth a row (the rest repeat the uncapped phase's story). */
-const CAPPED_FIGURES = [
+/** The figures of the paced phase worth a row (the rest repeat the flat-out phase's story). */
+const PACED_FIGURES = [
   'throughput X (first submit to last end)',
   'mean in flight L',
   'efficiency X ÷ (L ÷ latency)',

@@ -21,6 +21,7 @@ export const SMALL_IMAGE_QUALITY = 20;
 const SAMPLE_EVERY_MS = 250;
 const PROGRESS_EVERY_MS = 10_000;
 const PHASE_TIMEOUT_MS = 20 * 60_000;
+const PACE_TICK_MS = 50;
 
 export interface Sample {
   at: number;
@@ -39,8 +40,11 @@ export interface PhaseOptions {
   workerNodeOptions: string;
   /** Stop once every task is in flight (nothing stored), or once every task has ended. */
   until: 'all-in-flight' | 'all-ended';
-  /** More relay configuration for this phase's processes, e.g. SUBMIT_RATE_MAX. */
-  env?: Record<string, string>;
+  /**
+   * Tasks per second arriving while the worker runs (an open system); without it, the whole batch is
+   * enqueued before the worker starts.
+   */
+  arrivalRate?: number;
 }
 
 export interface PhaseResult {
@@ -64,7 +68,7 @@ export async function runWorkerPhase(services: Services, o: PhaseOptions): Promi
     fetchHost: sim.host,
     port,
   };
-  const env = benchEnv(target, { WORKER_CONCURRENCY: String(o.concurrency), ...o.env });
+  const env = benchEnv(target, { WORKER_CONCURRENCY: String(o.concurrency) });
   const config = benchConfig(target);
   const redis = new Redis(services.redisUrl);
   const queue = openQueue(config, redis);
@@ -75,16 +79,20 @@ export async function runWorkerPhase(services: Services, o: PhaseOptions): Promi
     stops.unshift(webhook.stop);
     const input = benchTasks(o.tasks, SMALL_IMAGE_QUALITY);
     const producer = createProducer({ connection: redis, config });
-    const { batchId } = await producer.enqueueBatch(input);
-    await producer.close();
+    stops.push(() => producer.close());
+    const batchId = `phase-${o.tag}`;
+    if (!o.arrivalRate) await producer.enqueueBatch(input, { batchId });
     const redisBefore = await memoryMb(redis, 'used_memory');
     const cpu = cpuMeter({ simulator: sim.pid, webhook: webhook.pid, redis: services.redisPid });
     const worker = await startWorkerChild(
       o.workerNodeOptions ? { ...env, NODE_OPTIONS: o.workerNodeOptions } : env,
-      async () => (await redis.zcard(keys.inflight())) > 0,
+      async () => (await queue.getWorkersCount()) > 0,
     );
     stops.unshift(worker.stop);
     const workerCpu = cpuMeter({ worker: worker.pid });
+    const arriving = o.arrivalRate
+      ? pace(input, o.arrivalRate, (chunk) => producer.enqueueBatch(chunk, { batchId, onInvalid: 'skip' }))
+      : undefined;
     const batches = new BatchStore(redis, keys);
     const samples: Sample[] = [];
     let lastLog = Date.now();
@@ -111,6 +119,7 @@ export async function runWorkerPhase(services: Services, o: PhaseOptions): Promi
       },
       { timeoutMs: PHASE_TIMEOUT_MS, everyMs: SAMPLE_EVERY_MS },
     );
+    await arriving;
     const peak = peakRssMb(worker.pid);
     const redisMb = (await memoryMb(redis, 'used_memory_peak')) - redisBefore;
     const cpuMs = { ...workerCpu.stop(), ...cpu.stop() };
@@ -125,6 +134,20 @@ export async function runWorkerPhase(services: Services, o: PhaseOptions): Promi
     for (const stop of stops) await stop();
     await queue.close();
     redis.disconnect();
+  }
+}
+
+/** Hands `items` to `send` at `perSecond`, in small chunks on a fixed schedule (no drift). */
+async function pace<T>(items: T[], perSecond: number, send: (chunk: T[]) => Promise<unknown>): Promise<void> {
+  const started = Date.now();
+  let sent = 0;
+  while (sent < items.length) {
+    const due = Math.min(items.length, Math.floor(((Date.now() - started) / 1000) * perSecond) + 1);
+    if (due > sent) {
+      await send(items.slice(sent, due));
+      sent = due;
+    }
+    await new Promise((r) => setTimeout(r, PACE_TICK_MS));
   }
 }
 
