@@ -6,15 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { waitForRedis } from './redis-server.js';
 
 const run = promisify(execFile);
 
 export const CLUSTER_MASTERS = 3;
 /** Node start plus slot assignment plus gossip settle in about 2 s here; leave room for a busy CI. */
 const CLUSTER_READY_TIMEOUT_MS = 30_000;
-const POLL_MS = 100;
 
 export interface LocalRedisCluster {
   /** `127.0.0.1:port` of every master, the form REDIS_CLUSTER_NODES takes. */
@@ -42,11 +41,19 @@ export async function startRedisCluster(masters = CLUSTER_MASTERS): Promise<Loca
       started.push(launchNode(port));
       ports.push(port);
     }
-    await Promise.all(ports.map((p) => waitFor(p, async (c) => (await c.ping()) === 'PONG')));
+    await Promise.all(
+      ports.map((p) => waitForRedis(p, async (c) => (await c.ping()) === 'PONG', CLUSTER_READY_TIMEOUT_MS)),
+    );
     const nodes = ports.map((p) => `127.0.0.1:${p}`);
     await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
     await Promise.all(
-      ports.map((p) => waitFor(p, async (c) => /cluster_state:ok/.test(await c.cluster('INFO')))),
+      ports.map((p) =>
+        waitForRedis(
+          p,
+          async (c) => /cluster_state:ok/.test(await c.cluster('INFO')),
+          CLUSTER_READY_TIMEOUT_MS,
+        ),
+      ),
     );
     return { nodes, seedUrl: `redis://${nodes[0]}`, stop };
   } catch (e) {
@@ -80,31 +87,6 @@ function launchNode(port: number): { proc: ChildProcess; dir: string } {
     { stdio: 'ignore' },
   );
   return { proc, dir };
-}
-
-/** Polls one node with a fresh connection until `ready` answers true, or throws at the deadline. */
-async function waitFor(port: number, ready: (c: Redis) => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + CLUSTER_READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const c = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      if (await ready(c)) return;
-    } catch {
-      /* not up yet */
-    } finally {
-      c.disconnect();
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`redis cluster node on port ${port} not ready in ${CLUSTER_READY_TIMEOUT_MS} ms`);
 }
 
 function kill(proc: ChildProcess): Promise<void> {

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
+const START_TIMEOUT_MS = 10_000;
+const POLL_MS = 50;
+
 export interface PrivateRedis {
   url: string;
   port: number;
@@ -61,7 +64,23 @@ export async function startRedis(
 
 async function launch(args: string[], port: number): Promise<ChildProcess> {
   const proc = spawn('redis-server', args, { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
+  try {
+    // AOF replay: PING answers LOADING until the data is back.
+    await waitForRedis(port, async (c) => (await c.ping()) === 'PONG', START_TIMEOUT_MS);
+    return proc;
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
+  }
+}
+
+/** Polls a Redis on loopback with a fresh connection until `ready` answers true, or throws at the deadline. */
+export async function waitForRedis(
+  port: number,
+  ready: (c: Redis) => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const c = new Redis({
       port,
@@ -73,19 +92,15 @@ async function launch(args: string[], port: number): Promise<ChildProcess> {
     c.on('error', () => {});
     try {
       await c.connect();
-      // AOF replay: PING answers LOADING until the data is back.
-      if ((await c.ping()) === 'PONG') {
-        c.disconnect();
-        return proc;
-      }
+      if (await ready(c)) return;
     } catch {
       /* not up yet */
+    } finally {
+      c.disconnect();
     }
-    c.disconnect();
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  proc.kill('SIGKILL');
-  throw new Error(`redis-server did not start on port ${port}`);
+  throw new Error(`redis on port ${port} not ready in ${timeoutMs} ms`);
 }
 
 function kill(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
