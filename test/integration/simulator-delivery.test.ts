@@ -1,11 +1,12 @@
 // How the simulator delivers results over real HTTP: sync answers, async acks, one webhook per item
 // with retries, getResponse state, uploads after webhooks, exact seeds, images, ttl, idle and admin.
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/index.js';
+import { type Received, startReceiver } from '../helpers/http-receiver.js';
 
 /** A result item as the tests read it; which output field is set depends on outputType. */
 interface Item {
@@ -27,51 +28,6 @@ interface Body {
 
 const WAIT = { timeout: 10_000, interval: 20 };
 const KEY = { authorization: 'Bearer test-key' };
-
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  text: string;
-  at: number;
-}
-
-/** A real HTTP endpoint standing in for the relay's webhook and the S3 upload target. */
-async function startReceiver(status: (r: Received, nth: number) => number = () => 200) {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const r: Received = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body,
-        text: body.toString('utf8'),
-        at: Date.now(),
-      };
-      received.push(r);
-      res.statusCode = status(r, received.length);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    posts: () => received.filter((r) => r.method === 'POST'),
-    puts: () => received.filter((r) => r.method === 'PUT'),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,54 +1,14 @@
 // Every fault knob of the simulator at rate 1, observed over real HTTP the way a client would see it.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FaultRates, type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Received, startReceiver } from '../helpers/http-receiver.js';
 
 type Json = Record<string, unknown>;
 interface Body {
   data: Json[];
   errors?: Json[];
 }
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  text: string;
-  at: number;
-}
-
-/** A real HTTP endpoint standing in for the relay's webhook and the upload target. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      received.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        text,
-        at: Date.now(),
-      });
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posts: () => received.filter((r) => r.method === 'POST'),
-    puts: () => received.filter((r) => r.method === 'PUT'),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
