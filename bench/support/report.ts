@@ -81,7 +81,7 @@ export function resultsMarkdown(file: ResultsFile, order: readonly string[]): st
     const params = Object.entries(r.params)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-    out.push(`Run ${r.at.slice(0, 16).replace('T', ' ')} UTC; ${params}${load}.`, '');
+    out.push(`Finished ${r.at.slice(0, 16).replace('T', ' ')} UTC; ${params}${load}.`, '');
     if (r.error) out.push(`**The benchmark failed:** \`${r.error.split('\n')[0]}\``, '');
     if (r.figures.length) {
       out.push('| figure | value |', '| --- | ---: |');
