@@ -1,15 +1,15 @@
 // Our Redis layer on a real three-master Redis Cluster: every key of a queue shares one slot, the
 // client is a Cluster for every way of naming one, and each task/batch script (including the keys
 // RECORD_ITEM computes inside Lua for upload-mode subtasks) and MULTI runs there unchanged.
+
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResultItem } from '../../src/contract/index.js';
 import { BatchStore } from '../../src/tasks/batch-store.js';
 import { openQueue } from '../../src/tasks/queue.js';
 import { connectRedis, createRedis, redisTopology } from '../../src/tasks/redis-connection.js';
 import { type RedisClient, TaskStore } from '../../src/tasks/task-store.js';
-import type { StoredOutput } from '../../src/tasks/types.js';
 import { testRedisUrl, uniqueId } from '../helpers/env.js';
+import { fixtureItem as item, fixtureOutput as output } from '../helpers/record-fixtures.js';
 import { type LocalRedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 
 let cluster: LocalRedisCluster;
@@ -25,25 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of opened) c.disconnect();
   await cluster?.stop();
-});
-
-const output = (slot: number): StoredOutput => ({
-  slot,
-  bucket: 'b',
-  key: `k/${slot}`,
-  size: 1,
-  sha256: 'h',
-  contentType: 'image/jpeg',
-  imageUUID: `i${slot}`,
-  seed: undefined,
-  cost: 0.04,
-  NSFWContent: undefined,
-  storedAt: 1,
-});
-const item = (taskUUID: string, imageUUID: string): ResultItem => ({
-  taskUUID,
-  imageUUID,
-  imageURL: 'https://x.test/i.jpg',
 });
 
 describe('choosing the client', () => {

@@ -1,10 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResultItem } from '../../src/contract/index.js';
 import { BatchStore } from '../../src/tasks/batch-store.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
-import type { StoredOutput } from '../../src/tasks/types.js';
 import { testRedisUrl, uniqueId } from '../helpers/env.js';
+import { fixtureItem as item, fixtureOutput as output } from '../helpers/record-fixtures.js';
 
 let redis: Redis;
 let tasks: TaskStore;
@@ -16,25 +15,6 @@ beforeAll(() => {
   batches = new BatchStore(redis, tasks.keys);
 });
 afterAll(() => redis.quit());
-
-const item = (taskUUID: string, imageUUID: string): ResultItem => ({
-  taskUUID,
-  imageUUID,
-  imageURL: 'https://x.test/i.jpg',
-});
-const output = (slot: number): StoredOutput => ({
-  slot,
-  bucket: 'b',
-  key: `k/${slot}`,
-  size: 1,
-  sha256: 'h',
-  contentType: 'image/jpeg',
-  imageUUID: `i${slot}`,
-  seed: undefined,
-  cost: 0.04,
-  NSFWContent: undefined,
-  storedAt: 1,
-});
 
 async function newTask(expected = 2, batchId?: string) {
   const taskUUID = crypto.randomUUID();
