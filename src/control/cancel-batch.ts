@@ -2,7 +2,7 @@
 // marked cancelled and their late results discarded. The provider still bills those: cancelling
 // stops what has not been sent, it cannot recall what has.
 import { wakeJob } from '../tasks/wake-job.js';
-import { CONTROL_PAGE, type ControlContext } from './control-context.js';
+import { batchTaskUUIDs, type ControlContext } from './control-context.js';
 
 const CANCEL_REASON = 'cancelled by operator';
 
@@ -17,20 +17,17 @@ export async function cancelBatch(ctx: ControlContext, batchId: string): Promise
   // First the flag: a worker about to submit one of these tasks checks it and stops.
   await ctx.batches.requestCancel(batchId);
   const out: CancelOutcome = { removed: 0, cancelledInFlight: 0 };
-  const size = await ctx.batches.size(batchId);
-  for (let offset = 0; offset < size; offset += CONTROL_PAGE) {
-    for (const uuid of await ctx.batches.taskUUIDs(batchId, offset, CONTROL_PAGE)) {
-      const rec = await ctx.tasks.get(uuid);
-      if (rec && rec.state !== 'submitting' && rec.state !== 'submitted') continue;
-      if (!rec || rec.state === 'submitting') {
-        // Not (yet) accepted by the provider. An active job may still be mid-submit; it will find
-        // the task cancelled and its results arrive late and are discarded.
-        await ctx.queue.remove(uuid).catch(() => 0);
-        if ((await ctx.tasks.finish(uuid, batchId, 'cancelled', CANCEL_REASON)) !== 'already') out.removed++;
-      } else if ((await ctx.tasks.finish(uuid, batchId, 'cancelled', CANCEL_REASON)) !== 'already') {
-        out.cancelledInFlight++;
-        await wakeJob(ctx.queue, rec.jobId); // let the parked job end now rather than at its next poll
-      }
+  for await (const uuid of batchTaskUUIDs(ctx, batchId)) {
+    const rec = await ctx.tasks.get(uuid);
+    if (rec && rec.state !== 'submitting' && rec.state !== 'submitted') continue;
+    if (!rec || rec.state === 'submitting') {
+      // Not (yet) accepted by the provider. An active job may still be mid-submit; it will find
+      // the task cancelled and its results arrive late and are discarded.
+      await ctx.queue.remove(uuid).catch(() => 0);
+      if ((await ctx.tasks.finish(uuid, batchId, 'cancelled', CANCEL_REASON)) !== 'already') out.removed++;
+    } else if ((await ctx.tasks.finish(uuid, batchId, 'cancelled', CANCEL_REASON)) !== 'already') {
+      out.cancelledInFlight++;
+      await wakeJob(ctx.queue, rec.jobId); // let the parked job end now rather than at its next poll
     }
   }
   return out;

@@ -1,7 +1,7 @@
 // Operator retry of failed tasks. The provider refuses a reused taskUUID, so each retry is a new
 // attempt with a derived provider UUID; late results of the failed attempt are then ignored.
 import { attemptProviderUuid, uploadSubtaskUuids } from '../tasks/attempt-uuids.js';
-import { CONTROL_PAGE, type ControlContext } from './control-context.js';
+import { batchTaskUUIDs, type ControlContext } from './control-context.js';
 
 export interface RetryOutcome {
   retried: number;
@@ -12,7 +12,7 @@ export interface RetryOutcome {
 /** Retry one failed task; false when it is not failed or its job no longer exists. */
 export async function retryTask(ctx: ControlContext, taskUUID: string): Promise<boolean> {
   const rec = await ctx.tasks.get(taskUUID);
-  if (!rec || rec.state !== 'failed') return false;
+  if (rec?.state !== 'failed') return false;
   const job = await ctx.queue.getJob(taskUUID);
   if (!job) return false;
   const attempt = rec.attempt + 1;
@@ -26,14 +26,11 @@ export async function retryTask(ctx: ControlContext, taskUUID: string): Promise<
 
 export async function retryFailedTasks(ctx: ControlContext, batchId: string): Promise<RetryOutcome> {
   const out: RetryOutcome = { retried: 0, unavailable: [] };
-  const size = await ctx.batches.size(batchId);
-  for (let offset = 0; offset < size; offset += CONTROL_PAGE) {
-    for (const uuid of await ctx.batches.taskUUIDs(batchId, offset, CONTROL_PAGE)) {
-      const rec = await ctx.tasks.get(uuid);
-      if (rec?.state !== 'failed') continue;
-      if (await retryTask(ctx, uuid)) out.retried++;
-      else out.unavailable.push(uuid);
-    }
+  for await (const uuid of batchTaskUUIDs(ctx, batchId)) {
+    const rec = await ctx.tasks.get(uuid);
+    if (rec?.state !== 'failed') continue;
+    if (await retryTask(ctx, uuid)) out.retried++;
+    else out.unavailable.push(uuid);
   }
   return out;
 }
