@@ -1,5 +1,5 @@
 # kontext-relay service image: `serve --role worker|webhook|all`, or `simulator`.
-FROM node:20-bookworm-slim AS build
+FROM node:26-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --ignore-scripts --no-audit --no-fund
@@ -8,7 +8,7 @@ COPY src ./src
 COPY scripts ./scripts
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:26-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

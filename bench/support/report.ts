@@ -1,8 +1,6 @@
 // Turns results into the console summary, bench/results/latest.json and the generated section of
 // BENCHMARKS.md (between the two markers; everything outside them is written by hand and kept).
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Machine } from './machine.js';
 import type { BenchResult, Figure } from './result.js';
 
@@ -50,13 +48,11 @@ export function mergeResults(path: string, machine: Machine, fresh: BenchResult[
 }
 
 /**
- * Write the results file as biome formats it: `biome check .` (part of `npm run lint`) also reads files
- * under bench/, ignored by git or not, so an unformatted results file would fail the lint.
+ * Write the results file. It is git-ignored, and biome (which follows .gitignore) neither lints nor
+ * formats it: running `biome format` on it fails, which once made `npm run bench` exit 1 after every run.
  */
 export function writeResultsFile(path: string, file: ResultsFile): void {
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
-  const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
-  execFileSync(process.execPath, [biome, 'format', '--write', path], { stdio: 'ignore' });
 }
 
 /** The generated part of BENCHMARKS.md, in the benchmarks' fixed order. */

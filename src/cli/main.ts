@@ -11,9 +11,6 @@ import { registerSimulator } from './commands/simulator.js';
 import { registerStatus } from './commands/status.js';
 import { registerTail } from './commands/tail.js';
 
-// The AWS SDK warns on every start that its 2027 releases will need Node 22; the README says so once.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const program = new Command('kontext-relay')
   .description('Queue-driven image generation with Runware imageInference (FLUX.1 Kontext [pro])')
   .showHelpAfterError();
