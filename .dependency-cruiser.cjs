@@ -26,7 +26,13 @@ module.exports = {
       name: 'infrastructure-not-services',
       severity: 'error',
       from: { path: '^src/(tasks|storage|provider|config|outputs|tokens)' },
-      to: { path: '^src/(producer|worker|webhook|events|dashboard|cli)' },
+      to: { path: '^src/(producer|worker|webhook|events|status|control|relay|service|metrics|dashboard|cli)' },
+    },
+    {
+      name: 'services-not-edges',
+      severity: 'error',
+      from: { path: '^src/(producer|worker|webhook|events|status|control|relay|metrics)' },
+      to: { path: '^src/(cli|dashboard|service)' },
     },
   ],
   options: {

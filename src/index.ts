@@ -17,6 +17,13 @@ export * from './events/index.js';
 export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';
 export { type BatchOptions, type BatchSummary, MalformedEntry } from './producer/enqueue-batch.js';
 export { RunwareClient } from './provider/runware-client.js';
+export {
+  createRelay,
+  type Relay,
+  RelayClosedError,
+  type RelayEventsOptions,
+  type RelayOptions,
+} from './relay/create-relay.js';
 export { type RunningService, type ServiceOptions, startService } from './service/start-service.js';
 export {
   type BatchStatus,
@@ -28,5 +35,6 @@ export {
 export type { TaskJobData, TaskJobResult } from './tasks/job-data.js';
 export { LANES, type Lane } from './tasks/job-options.js';
 export { connectRedis, createRedis } from './tasks/redis-connection.js';
+export { openRelayState, type RelayState } from './tasks/relay-state.js';
 export type { StoredOutput } from './tasks/types.js';
 export { verifyWebhookToken, webhookUrlFor } from './tokens/webhook-token.js';

@@ -1,29 +1,21 @@
 // What the short-lived CLI commands need: Redis, the queue and the task/batch stores, from Config.
 import type { Config } from '../config/load-config.js';
-import type { StatusContext } from '../status/read-status.js';
-import { BatchStore } from '../tasks/batch-store.js';
-import { openQueue } from '../tasks/queue.js';
 import { connectRedis } from '../tasks/redis-connection.js';
-import { type RedisClient, TaskStore } from '../tasks/task-store.js';
+import { closeRelayState, openRelayState, type RelayState } from '../tasks/relay-state.js';
 
-export interface CliContext extends StatusContext {
-  redis: RedisClient;
+export interface CliContext extends RelayState {
   close(): Promise<void>;
 }
 
 /** Async because a plain REDIS_URL may name one node of a Redis Cluster: connectRedis finds out. */
 export async function openContext(config: Config): Promise<CliContext> {
   const redis = await connectRedis(config, { maxRetriesPerRequest: 3 });
-  const queue = openQueue(config, redis);
-  queue.on('error', (err) => console.error(`queue connection error: ${err.message}`));
-  const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
+  const state = openRelayState(config, redis);
+  state.queue.on('error', (err) => console.error(`queue connection error: ${err.message}`));
   return {
-    redis,
-    queue,
-    tasks,
-    batches: new BatchStore(redis, tasks.keys),
+    ...state,
     async close() {
-      await queue.close();
+      await closeRelayState(state);
       redis.disconnect();
     },
   };

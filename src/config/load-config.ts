@@ -82,6 +82,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   return Object.freeze({ ...r.data, ...overrides });
 }
 
+/** The environment with some variables set (or replaced) by the caller, validated the same way. */
+export function loadConfigWith(vars: Record<string, string>): Config {
+  return loadConfig({ ...process.env, ...vars });
+}
+
 /** An empty variable means "unset", as in most shells' `FOO= cmd`. */
 function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

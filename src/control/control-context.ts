@@ -1,13 +1,7 @@
 // What operator actions need: the queue and the task and batch records.
-import type { BatchStore } from '../tasks/batch-store.js';
-import type { TaskQueue } from '../tasks/queue.js';
-import type { TaskStore } from '../tasks/task-store.js';
+import type { RelayState } from '../tasks/relay-state.js';
 
-export interface ControlContext {
-  queue: TaskQueue;
-  tasks: TaskStore;
-  batches: BatchStore;
-}
+export type ControlContext = Pick<RelayState, 'queue' | 'tasks' | 'batches'>;
 
 /** Batch tasks are walked in pages of this size, so a 100k batch never loads at once. */
 export const CONTROL_PAGE = 500;

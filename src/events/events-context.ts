@@ -1,10 +1,8 @@
-// What the events functions need from a running service (a ServiceContext or the CLI's context fits).
+// What the events functions need from a running service (a ServiceContext, the CLI's context or a Relay
+// handle's state fits).
 import type { Logger } from '../log.js';
-import type { StatusContext } from '../status/read-status.js';
-import type { RedisClient } from '../tasks/task-store.js';
+import type { RelayState } from '../tasks/relay-state.js';
 
-export interface EventsContext extends StatusContext {
-  /** The shared connection; blocking reads always use a duplicate of it. */
-  redis: RedisClient;
+export type EventsContext = Pick<RelayState, 'redis' | 'queue' | 'tasks' | 'batches'> & {
   logger?: Logger;
-}
+};

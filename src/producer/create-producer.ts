@@ -1,17 +1,19 @@
 // The producer: validates tasks against the contract before anything reaches Redis, then enqueues
 // them one at a time or as batches (see enqueue-batch.ts).
 import type { Config } from '../config/load-config.js';
-import { BatchStore } from '../tasks/batch-store.js';
 import { JOB_NAME } from '../tasks/job-data.js';
 import { type Lane, taskJobOptions } from '../tasks/job-options.js';
-import { openQueue, type TaskQueue } from '../tasks/queue.js';
-import { type RedisClient, TaskStore } from '../tasks/task-store.js';
+import type { TaskQueue } from '../tasks/queue.js';
+import { closeRelayState, openRelayState, type RelayState } from '../tasks/relay-state.js';
+import type { RedisClient } from '../tasks/task-store.js';
 import { type BatchOptions, type BatchSummary, enqueueBatch } from './enqueue-batch.js';
 import { prepareTask } from './prepare-task.js';
 
 export interface ProducerOptions {
   connection: RedisClient;
   config: Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX' | 'SUBMIT_ATTEMPTS'>;
+  /** State already opened over `connection` (the Relay handle passes its own); closed by its owner. */
+  state?: RelayState;
 }
 
 export interface EnqueueOptions {
@@ -39,9 +41,8 @@ export interface Producer {
 }
 
 export function createProducer(opts: ProducerOptions): Producer {
-  const queue = openQueue(opts.config, opts.connection);
-  const tasks = new TaskStore(opts.connection, opts.config.QUEUE_PREFIX, opts.config.QUEUE_NAME);
-  const batches = new BatchStore(opts.connection, tasks.keys);
+  const state = opts.state ?? openRelayState(opts.config, opts.connection);
+  const { queue, tasks, batches } = state;
   const attempts = opts.config.SUBMIT_ATTEMPTS;
   return {
     queue,
@@ -61,7 +62,7 @@ export function createProducer(opts: ProducerOptions): Producer {
       return enqueueBatch({ redis: opts.connection, queue, batches, attempts }, source, o);
     },
     async close() {
-      await queue.close();
+      if (!opts.state) await closeRelayState(state);
     },
   };
 }

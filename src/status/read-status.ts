@@ -1,16 +1,10 @@
 // Status of a task or a batch as the CLI (`status --json`) and the dashboard show it. The JSON shapes
 // here are a public interface, documented in the README; change them only compatibly.
 
-import type { BatchStore } from '../tasks/batch-store.js';
-import type { TaskQueue } from '../tasks/queue.js';
-import type { TaskStore } from '../tasks/task-store.js';
+import type { RelayState } from '../tasks/relay-state.js';
 import type { ProviderFailure, StoredOutput } from '../tasks/types.js';
 
-export interface StatusContext {
-  queue: TaskQueue;
-  tasks: TaskStore;
-  batches: BatchStore;
-}
+export type StatusContext = Pick<RelayState, 'queue' | 'tasks' | 'batches'>;
 
 export type TaskStatusState = 'queued' | 'submitting' | 'submitted' | 'completed' | 'failed' | 'cancelled';
 
