@@ -17,6 +17,7 @@ import type { Config } from '../config/load-config.js';
 import { StorageError } from '../errors.js';
 import { decodeMetadata, encodeMetadata } from './object-metadata.js';
 import { createS3Client } from './s3-client.js';
+import { SignedPut } from './signed-put.js';
 
 /** The metadata name under which put() records the SHA-256 of the body (hex). */
 export const SHA256_METADATA = 'sha256';
@@ -40,10 +41,12 @@ export interface ObjectHead {
 export class ObjectStore {
   readonly bucket: string;
   private readonly client: S3Client;
+  private readonly writer: SignedPut;
 
   constructor(client: S3Client, bucket: string) {
     this.client = client;
     this.bucket = bucket;
+    this.writer = new SignedPut(client);
   }
 
   /** A store that owns its client: call destroy() when done. */
@@ -71,18 +74,16 @@ export class ObjectStore {
   ): Promise<StoredObject> {
     const sha256 = createHash('sha256').update(body).digest('hex');
     const metadata = encodeMetadata({ ...opts.metadata, [SHA256_METADATA]: sha256 });
-    await attempt(`put ${key}`, () =>
-      this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentLength: body.length,
-          ContentType: opts.contentType,
-          Metadata: metadata,
-        }),
-      ),
-    );
+    // Signed with the SDK's signer, sent over a keep-alive pool: the SDK's per-request stack cost more
+    // CPU than the rest of storing an output (signed-put.ts).
+    await this.writer.put({
+      bucket: this.bucket,
+      key,
+      body,
+      sha256,
+      contentType: opts.contentType,
+      metadata,
+    });
     return { bucket: this.bucket, key, size: body.length, sha256, contentType: opts.contentType };
   }
 
@@ -187,6 +188,7 @@ export class ObjectStore {
   /** Close the client's sockets. Only for stores that own their client (fromConfig). */
   destroy(): void {
     this.client.destroy();
+    void this.writer.close();
   }
 
   private async bucketExists(): Promise<boolean> {
