@@ -4,6 +4,13 @@ import type { JobsOptions } from 'bullmq';
 
 export const SUBMIT_BACKOFF_MS = 1000;
 export const SUBMIT_BACKOFF_JITTER = 0.5;
+/**
+ * The longest wait between two submit attempts. Uncapped doubling made the 8th attempt wait ~2 minutes,
+ * so one unlucky task held its batch open long after the provider had recovered.
+ */
+export const SUBMIT_BACKOFF_MAX_MS = 8000;
+/** Name of our backoff strategy (the worker's settings.backoffStrategy computes it). */
+export const SUBMIT_BACKOFF_TYPE = 'kr-capped-exponential';
 export const KEEP_COMPLETED_SEC = 7 * 24 * 3600;
 export const KEEP_FAILED_SEC = 30 * 24 * 3600;
 
@@ -33,8 +40,18 @@ export function taskJobOptions(taskUUID: string, attempts: number, lane: Lane = 
     attempts,
     // Lane → BullMQ priority; see Lane above.
     ...(lane === 'bulk' ? { priority: BULK_PRIORITY } : {}),
-    backoff: { type: 'exponential', delay: SUBMIT_BACKOFF_MS, jitter: SUBMIT_BACKOFF_JITTER },
+    backoff: { type: SUBMIT_BACKOFF_TYPE, delay: SUBMIT_BACKOFF_MS, jitter: SUBMIT_BACKOFF_JITTER },
     removeOnComplete: { age: KEEP_COMPLETED_SEC },
     removeOnFail: { age: KEEP_FAILED_SEC },
   };
+}
+
+/**
+ * Exponential backoff with jitter, capped at SUBMIT_BACKOFF_MAX_MS: attempt n waits a random time in
+ * [(1 − jitter)·d, d] with d = min(max, base·2^(n−1)). Jobs enqueued before this strategy existed keep
+ * BullMQ's built-in 'exponential' type and never reach it.
+ */
+export function submitBackoffDelay(attemptsMade: number, random: () => number = Math.random): number {
+  const d = Math.min(SUBMIT_BACKOFF_MAX_MS, SUBMIT_BACKOFF_MS * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.floor(d * (1 - SUBMIT_BACKOFF_JITTER * random()));
 }

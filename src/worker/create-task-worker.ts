@@ -2,6 +2,7 @@
 // waiting for the provider happens in the delayed set, so in-flight tasks are not limited by it.
 import { Worker, type WorkerOptions } from 'bullmq';
 import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
+import { submitBackoffDelay } from '../tasks/job-options.js';
 import { bullPrefix } from '../tasks/keys.js';
 import type { RedisClient } from '../tasks/task-store.js';
 import { createProcessor } from './process-task.js';
@@ -28,6 +29,8 @@ export function createTaskWorker(
     prefix: bullPrefix(cfg.QUEUE_PREFIX),
     concurrency: cfg.WORKER_CONCURRENCY,
     maxStalledCount: MAX_STALLED_COUNT,
+    // Only our own job type reaches it (BullMQ's built-ins are looked up first).
+    settings: { backoffStrategy: (attemptsMade: number) => submitBackoffDelay(attemptsMade) },
     autorun: opts.autorun ?? true,
     ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
     ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
