@@ -24,6 +24,11 @@ import { collectQueueDepths } from './queue-depth-metrics.js';
 
 export type Role = 'worker' | 'webhook' | 'all';
 
+/** The secrets the webhook server accepts tokens from: the current one, and the previous during a rotation. */
+function webhookSecrets(current: string, previous: string | undefined): string[] {
+  return previous && previous !== current ? [current, previous] : [current];
+}
+
 /** Longer than common load balancers' idle timeouts, so they close first. */
 const HTTP_KEEP_ALIVE_MS = 65_000;
 
@@ -122,7 +127,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     if (serves) {
       mountWebhookRoutes(
         app,
-        { secret: config.WEBHOOK_SECRET, tasks, queue, metrics, logger },
+        {
+          secrets: webhookSecrets(config.WEBHOOK_SECRET, config.WEBHOOK_SECRET_PREVIOUS),
+          tasks,
+          queue,
+          metrics,
+          logger,
+        },
         { bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES },
       );
       await opts.mount?.(app, ctx);
