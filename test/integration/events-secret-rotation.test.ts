@@ -7,7 +7,10 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { dispatcherOptionsFromConfig } from '../../src/events/outgoing/dispatcher-options.js';
-import { type EventDispatcher, startEventDispatcher } from '../../src/events/outgoing/start-event-dispatcher.js';
+import {
+  type EventDispatcher,
+  startEventDispatcher,
+} from '../../src/events/outgoing/start-event-dispatcher.js';
 import { BatchStore } from '../../src/tasks/batch-store.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { testRedisUrl, uniqueId } from '../helpers/env.js';
@@ -16,7 +19,11 @@ import { until } from '../helpers/relay-observer.js';
 
 const WAIT_MS = 15_000;
 const EVENTS = 12;
-const FAST = { pollIntervalMs: 20, blockMs: 100, retry: { initialDelayMs: 20, maxDelayMs: 100, maxAgeMs: 10_000 } };
+const FAST = {
+  pollIntervalMs: 20,
+  blockMs: 100,
+  retry: { initialDelayMs: 20, maxDelayMs: 100, maxAgeMs: 10_000 },
+};
 const whsec = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 /** Whether `standardwebhooks`, holding only `secret`, accepts the delivery. */
@@ -58,7 +65,6 @@ async function dispatchTo(url: string, env: Record<string, string>): Promise<Eve
   cleanups.push(() => d.stop());
   return d;
 }
-
 
 /** A batch whose callback URL is `url`: its n task events and batch.completed go there too. */
 async function endBatch(n: number, url: string): Promise<void> {

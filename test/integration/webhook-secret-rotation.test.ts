@@ -72,7 +72,8 @@ describe('WEBHOOK_SECRET rotation', () => {
     const { batchId } = await producer.enqueueBatch(tasks);
     const uuids = await worker.batches.taskUUIDs(batchId, 0, TASKS);
     await until(
-      async () => (await Promise.all(uuids.map((u) => worker.tasks.get(u)))).every((r) => r?.state === 'submitted'),
+      async () =>
+        (await Promise.all(uuids.map((u) => worker.tasks.get(u)))).every((r) => r?.state === 'submitted'),
       WAIT_MS,
       'every task submitted with a URL signed by the old secret',
     );

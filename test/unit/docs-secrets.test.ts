@@ -20,7 +20,10 @@ const DOCS = [
 
 const NAMES = POLICED_SECRETS.join('|');
 /** `NAME=value`, `NAME: value`, `NAME: ${NAME:-default}`. */
-const ASSIGNMENT = new RegExp(`\\b(${NAMES})\\b["'\`]?\\s*[=:]\\s*(\\$\\{[^}]*\\}|"[^"]*"|'[^']*'|[^\\s|'"\`]+)`, 'g');
+const ASSIGNMENT = new RegExp(
+  `\\b(${NAMES})\\b["'\`]?\\s*[=:]\\s*(\\$\\{[^}]*\\}|"[^"]*"|'[^']*'|[^\\s|'"\`]+)`,
+  'g',
+);
 /** A README configuration table row: | `NAME` | default | meaning | */
 const TABLE_ROW = new RegExp(`^\\|\\s*\`(${NAMES})\`\\s*\\|\\s*([^|]*)\\|`, 'gm');
 const WHSEC = /whsec_[A-Za-z0-9+/=]{8,}/g;
@@ -71,7 +74,7 @@ describe('secrets in the docs', () => {
     expect(KNOWN_DEFAULT_SECRETS).not.toContain(m[0]?.[2]);
   });
 
-  it('docker-compose.yml requires WEBHOOK_SECRET and DASHBOARD_TOKEN (${VAR:?…}) and defaults no secret', () => {
+  it('docker-compose.yml requires WEBHOOK_SECRET and DASHBOARD_TOKEN (VAR:? expansion) and defaults no secret', () => {
     const compose = readFileSync('docker-compose.yml', 'utf8');
     for (const name of ['WEBHOOK_SECRET', 'DASHBOARD_TOKEN'])
       expect(compose).toMatch(new RegExp(`\\b${name}: \\$\\{${name}:\\?[^}]+\\}`));

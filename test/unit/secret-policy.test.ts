@@ -52,7 +52,9 @@ describe('secret policy', () => {
 
   it.each(EVENTS)('%s: needs whsec_ and at least the minimum of key bytes', (name) => {
     const short = `whsec_${Buffer.alloc(EVENTS_SECRET_MIN_BYTES - 1, 7).toString('base64')}`;
-    expect(refusal({ [name]: short })).toContain(`${name} must encode at least ${EVENTS_SECRET_MIN_BYTES} bytes`);
+    expect(refusal({ [name]: short })).toContain(
+      `${name} must encode at least ${EVENTS_SECRET_MIN_BYTES} bytes`,
+    );
     expect(refusal({ [name]: 'x'.repeat(64) })).toContain(`${name} must start with whsec_`);
     const ok = `whsec_${Buffer.alloc(EVENTS_SECRET_MIN_BYTES, 7).toString('base64')}`;
     expect(() => loadConfig({ [name]: ok })).not.toThrow();
@@ -60,8 +62,12 @@ describe('secret policy', () => {
 
   it('checks each comma-separated viewer token, and refuses one equal to the operator token', () => {
     const good = generateSecret('DASHBOARD_VIEWER_TOKEN');
-    expect(refusal({ DASHBOARD_VIEWER_TOKEN: `${good},short` })).toMatch(/DASHBOARD_VIEWER_TOKEN must be at least/);
-    const both = loadConfig({ DASHBOARD_VIEWER_TOKEN: `${good}, ${generateSecret('DASHBOARD_VIEWER_TOKEN')}` });
+    expect(refusal({ DASHBOARD_VIEWER_TOKEN: `${good},short` })).toMatch(
+      /DASHBOARD_VIEWER_TOKEN must be at least/,
+    );
+    const both = loadConfig({
+      DASHBOARD_VIEWER_TOKEN: `${good}, ${generateSecret('DASHBOARD_VIEWER_TOKEN')}`,
+    });
     expect(both.DASHBOARD_VIEWER_TOKEN).toHaveLength(2);
     expect(refusal({ DASHBOARD_TOKEN: good, DASHBOARD_VIEWER_TOKEN: good })).toMatch(
       /DASHBOARD_VIEWER_TOKEN must not repeat DASHBOARD_TOKEN/,
@@ -98,6 +104,8 @@ describe('the CLI', () => {
 
     const refused = cli(['serve', '--role', 'webhook'], { WEBHOOK_SECRET: KNOWN_DEFAULT_SECRETS[0]! });
     expect(refused.status).toBe(78);
-    expect(refused.stderr.split('\n').filter((l) => l.includes('WEBHOOK_SECRET is a published'))).toHaveLength(1);
+    expect(
+      refused.stderr.split('\n').filter((l) => l.includes('WEBHOOK_SECRET is a published')),
+    ).toHaveLength(1);
   });
 });

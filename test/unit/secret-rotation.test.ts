@@ -17,8 +17,12 @@ describe('webhook token rotation', () => {
 
   it('accepts tokens signed with the current or the previous secret, refuses any other', () => {
     const rotation = [current, previous];
-    expect(verifyWebhookToken(rotation, task, signWebhookToken(current, task, exp), String(exp), NOW)).toBe('ok');
-    expect(verifyWebhookToken(rotation, task, signWebhookToken(previous, task, exp), String(exp), NOW)).toBe('ok');
+    expect(verifyWebhookToken(rotation, task, signWebhookToken(current, task, exp), String(exp), NOW)).toBe(
+      'ok',
+    );
+    expect(verifyWebhookToken(rotation, task, signWebhookToken(previous, task, exp), String(exp), NOW)).toBe(
+      'ok',
+    );
     expect(verifyWebhookToken(rotation, task, signWebhookToken(stranger, task, exp), String(exp), NOW)).toBe(
       'mismatch',
     );
