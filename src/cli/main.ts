@@ -2,6 +2,7 @@
 // The kontext-relay command line: thin commands over the library modules.
 import { Command } from 'commander';
 import { ConfigError, RelayError } from '../errors.js';
+import { registerAudit } from './commands/audit.js';
 import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
 import { registerDemo } from './commands/demo.js';
@@ -25,6 +26,7 @@ registerControl(program);
 registerTail(program);
 registerBudget(program);
 registerSecret(program);
+registerAudit(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);

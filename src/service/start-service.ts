@@ -20,6 +20,7 @@ import { connectRedis } from '../tasks/redis-connection.js';
 import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
+import { guardMetrics } from './metrics-access.js';
 import { collectQueueDepths } from './queue-depth-metrics.js';
 
 export type Role = 'worker' | 'webhook' | 'all';
@@ -121,7 +122,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true });
     });
-    app.get('/metrics', async (_req, res) => {
+    app.get('/metrics', guardMetrics(config), async (_req, res) => {
       res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
     });
     if (serves) {
