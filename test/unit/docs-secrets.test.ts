@@ -24,13 +24,21 @@ const ASSIGNMENT = new RegExp(
   `\\b(${NAMES})\\b["'\`]?\\s*[=:]\\s*(\\$\\{[^}]*\\}|"[^"]*"|'[^']*'|[^\\s|'"\`]+)`,
   'g',
 );
-/** A README configuration table row: | `NAME` | default | meaning | */
+/** A row of the README's configuration table: | `NAME` | default | meaning | */
 const TABLE_ROW = new RegExp(`^\\|\\s*\`(${NAMES})\`\\s*\\|\\s*([^|]*)\\|`, 'gm');
 const WHSEC = /whsec_[A-Za-z0-9+/=]{8,}/g;
 
 /** A value that is a placeholder or a shell expansion rather than a literal secret. */
 function isPlaceholder(v: string): boolean {
   return v === '' || /^(…|\.\.\.|<.*>|\$\(.*\)|\$[A-Z_]+|—.*|-.*)$/.test(v);
+}
+
+/** The "## Configuration" section, whose table's second column is each variable's default. */
+function configurationSection(text: string): string {
+  const start = text.indexOf('\n## Configuration\n');
+  if (start === -1) return '';
+  const end = text.indexOf('\n## ', start + 1);
+  return text.slice(start, end === -1 ? undefined : end);
 }
 
 function documentedValues(): { file: string; name: string; value: string }[] {
@@ -43,7 +51,7 @@ function documentedValues(): { file: string; name: string; value: string }[] {
       if (expansion) value = expansion[1]?.endsWith('-') ? (expansion[2] ?? '') : '';
       if (!isPlaceholder(value)) out.push({ file, name: m[1]!, value });
     }
-    for (const m of text.matchAll(TABLE_ROW)) {
+    for (const m of configurationSection(text).matchAll(TABLE_ROW)) {
       const value = m[2]!.trim().replace(/^`|`$/g, '');
       if (!isPlaceholder(value)) out.push({ file, name: m[1]!, value });
     }
@@ -53,9 +61,11 @@ function documentedValues(): { file: string; name: string; value: string }[] {
 }
 
 describe('secrets in the docs', () => {
-  it('finds the files it checks', () => {
+  it('finds the files it checks, and the configuration table', () => {
     expect(DOCS).toContain('README.md');
     expect(DOCS).toContain('docker-compose.yml');
+    const rows = [...configurationSection(readFileSync('README.md', 'utf8')).matchAll(TABLE_ROW)];
+    expect(rows.map((m) => m[1])).toEqual(expect.arrayContaining([...POLICED_SECRETS]));
   });
 
   it('every secret value the docs show is refused, and every long one is a listed known default', () => {
