@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Config } from '../config/load-config.js';
+import { SECRET_MIN_CHARS } from '../config/secret-policy.js';
 import { ConfigError } from '../errors.js';
 import { dispatcherOptionsFromConfig, startEventDispatcher } from '../events/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -65,7 +66,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const { config } = opts;
   const role = opts.role ?? 'all';
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  if (!config.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET must be set (at least 16 characters)');
+  if (!config.WEBHOOK_SECRET)
+    throw new ConfigError(
+      `WEBHOOK_SECRET must be set (at least ${SECRET_MIN_CHARS} characters: kontext-relay secret WEBHOOK_SECRET)`,
+    );
   // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
   const redis = await connectRedis(config);
   const queue = openQueue(config, redis);
