@@ -10,7 +10,14 @@ export {
   type ValidTask,
   validateTaskInput,
 } from './contract/index.js';
+export { type AuditEntry, readAuditTrail, recordOperatorAction } from './control/audit-trail.js';
 export { cancelBatch } from './control/cancel-batch.js';
+export {
+  cancelBatchAction,
+  resumeQueueAction,
+  retryFailedAction,
+  setBudgetAction,
+} from './control/operator-actions.js';
 export { retryFailedTasks, retryTask } from './control/retry-failed.js';
 export * from './errors.js';
 export * from './events/index.js';

@@ -3,7 +3,7 @@
 import { type Config, loadConfig } from '../../src/config/load-config.js';
 
 /** A webhook secret only benchmarks use. */
-export const BENCH_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
+export const BENCH_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789-abcdefghijkl';
 export const BENCH_API_KEY = 'bench-api-key';
 
 export interface BenchTarget {

@@ -2,10 +2,12 @@
 // The kontext-relay command line: thin commands over the library modules.
 import { Command } from 'commander';
 import { ConfigError, RelayError } from '../errors.js';
+import { registerAudit } from './commands/audit.js';
 import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
 import { registerStatus } from './commands/status.js';
@@ -23,6 +25,8 @@ registerSimulator(program);
 registerControl(program);
 registerTail(program);
 registerBudget(program);
+registerSecret(program);
+registerAudit(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);

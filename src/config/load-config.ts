@@ -2,6 +2,7 @@
 // by name. This is the only module that reads process.env.
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { eventsSecretProblem, secretProblem } from './secret-policy.js';
 
 const flag = (d: boolean) => z.stringbool().default(d);
 const ms = (d: number) => z.coerce.number().int().positive().default(d);
@@ -14,6 +15,21 @@ const csv = z
       .map((x) => x.trim())
       .filter(Boolean),
   );
+
+/** A secret or token checked against the published values and the minimum length (secret-policy.ts). */
+const secret = (name: string, problem = secretProblem) =>
+  z.string().superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: 'custom', message: `${name} ${p}` });
+  });
+/** Comma-separated secrets (several viewer tokens), each checked. */
+const secretList = (name: string) =>
+  csv.superRefine((list, ctx) => {
+    for (const v of list) {
+      const p = secretProblem(v);
+      if (p) ctx.addIssue({ code: 'custom', message: `${name} ${p}` });
+    }
+  });
 
 export const configSchema = z
   .object({
@@ -34,7 +50,9 @@ export const configSchema = z
     HOST: z.string().default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8787),
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-    WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    WEBHOOK_SECRET: secret('WEBHOOK_SECRET').optional(),
+    /** The secret before the last rotation: tokens it signed are still accepted until they expire. */
+    WEBHOOK_SECRET_PREVIOUS: secret('WEBHOOK_SECRET_PREVIOUS').optional(),
     WEBHOOK_BODY_LIMIT_BYTES: z.coerce
       .number()
       .int()
@@ -65,11 +83,19 @@ export const configSchema = z
       .int()
       .positive()
       .default(50 * 1024 * 1024),
-    DASHBOARD_TOKEN: z.string().min(8).optional(),
+    DASHBOARD_TOKEN: secret('DASHBOARD_TOKEN').optional(),
+    DASHBOARD_VIEWER_TOKEN: secretList('DASHBOARD_VIEWER_TOKEN'),
+    METRICS_TOKEN: secret('METRICS_TOKEN').optional(),
     EVENTS_WEBHOOK_URL: z.string().url().optional(),
-    EVENTS_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    EVENTS_WEBHOOK_SECRET: secret('EVENTS_WEBHOOK_SECRET', eventsSecretProblem).optional(),
+    /** Signs deliveries too during a rotation's overlap (a second `v1,` signature). */
+    EVENTS_WEBHOOK_SECRET_PREVIOUS: secret('EVENTS_WEBHOOK_SECRET_PREVIOUS', eventsSecretProblem).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATA_DIR: z.string().default('./data'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.DASHBOARD_TOKEN !== undefined && c.DASHBOARD_VIEWER_TOKEN.includes(c.DASHBOARD_TOKEN))
+      ctx.addIssue({ code: 'custom', message: 'DASHBOARD_VIEWER_TOKEN must not repeat DASHBOARD_TOKEN' });
   })
   .transform((c) => ({ ...c, PUBLIC_URL: c.PUBLIC_URL ?? `http://127.0.0.1:${c.PORT}` }));
 

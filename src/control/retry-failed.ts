@@ -24,13 +24,20 @@ export async function retryTask(ctx: ControlContext, taskUUID: string): Promise<
   return true;
 }
 
-export async function retryFailedTasks(ctx: ControlContext, batchId: string): Promise<RetryOutcome> {
+/** `onRetried` hears each retried task and its image count (the audit trail lists them). */
+export async function retryFailedTasks(
+  ctx: ControlContext,
+  batchId: string,
+  onRetried?: (taskUUID: string, images: number) => void,
+): Promise<RetryOutcome> {
   const out: RetryOutcome = { retried: 0, unavailable: [] };
   for await (const uuid of batchTaskUUIDs(ctx, batchId)) {
     const rec = await ctx.tasks.get(uuid);
     if (rec?.state !== 'failed') continue;
-    if (await retryTask(ctx, uuid)) out.retried++;
-    else out.unavailable.push(uuid);
+    if (await retryTask(ctx, uuid)) {
+      out.retried++;
+      onRetried?.(uuid, rec.expected);
+    } else out.unavailable.push(uuid);
   }
   return out;
 }

@@ -1,14 +1,24 @@
 // The dashboard's JSON API, thin over the status readers and the operator actions. The page uses it;
-// so can scripts. Every route here sits behind the dashboard's auth; POSTs also need the action header.
-import type { Request, Response, Router } from 'express';
-import { cancelBatch } from '../control/cancel-batch.js';
-import { retryFailedTasks } from '../control/retry-failed.js';
+// so can scripts. Every route here sits behind the dashboard's auth; POSTs also need the action header,
+// and act only for the operator (requireOperator), each leaving one audit entry.
+import express, { type Request, type Response, type Router } from 'express';
+import {
+  cancelBatchAction,
+  resumeQueueAction,
+  retryFailedAction,
+  setBudgetAction,
+} from '../control/operator-actions.js';
+import { BudgetInputError } from '../events/event-errors.js';
 import { readTaskStatus } from '../status/read-status.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { findBatchTasks } from './find-batch-tasks.js';
 import { dueTimes } from './overdue-tasks.js';
 import { listBatches, readBatchView, readQueueSummary } from './read-batch-view.js';
+import { accessOf, requireOperator } from './require-operator.js';
 import { parseListQuery, parseTaskQuery, type QueryResult } from './task-query.js';
+
+/** A budget body is one small JSON object. */
+const BUDGET_BODY_LIMIT = '1kb';
 
 export function mountApiRoutes(router: Router, ctx: DashboardContext): void {
   router.get('/api/queue', async (_req, res) => {
@@ -43,10 +53,10 @@ export function mountApiRoutes(router: Router, ctx: DashboardContext): void {
     res.json({ ...task, dueAt, overdue: dueAt !== null && dueAt < Date.now() });
   });
 
-  router.post('/api/batches/:batchId/retry-failed', async (req, res) => {
+  router.post('/api/batches/:batchId/retry-failed', requireOperator, async (req, res) => {
     const batchId = String(req.params.batchId);
     if (!(await ctx.batches.get(batchId))) return notFound(res, `batch ${batchId}`);
-    const r = await retryFailedTasks(ctx, batchId);
+    const r = await retryFailedAction(ctx, accessOf(res).actor, batchId);
     ctx.logger.info(
       { batchId, retried: r.retried, unavailable: r.unavailable.length },
       'dashboard: retry failed',
@@ -54,21 +64,44 @@ export function mountApiRoutes(router: Router, ctx: DashboardContext): void {
     res.json({ ok: true, ...r });
   });
 
-  router.post('/api/batches/:batchId/cancel', async (req, res) => {
+  router.post('/api/batches/:batchId/cancel', requireOperator, async (req, res) => {
     const batchId = String(req.params.batchId);
     if (!(await ctx.batches.get(batchId))) return notFound(res, `batch ${batchId}`);
-    const r = await cancelBatch(ctx, batchId);
+    const r = await cancelBatchAction(ctx, accessOf(res).actor, batchId);
     ctx.logger.info({ batchId, ...r }, 'dashboard: batch cancelled');
     res.json({ ok: true, ...r, billedNote: 'tasks already submitted are still billed by the provider' });
   });
 
-  router.post('/api/queue/resume', async (_req: Request, res: Response) => {
-    const reason = await ctx.tasks.queuePausedReason();
-    await ctx.queue.resume();
-    await ctx.tasks.setQueuePausedReason(null);
-    ctx.logger.info({ pausedReason: reason }, 'dashboard: queue resumed');
-    res.json({ ok: true, wasPausedFor: reason });
+  router.post('/api/queue/resume', requireOperator, async (_req: Request, res: Response) => {
+    const { wasPausedFor } = await resumeQueueAction(ctx, accessOf(res).actor);
+    ctx.logger.info({ pausedReason: wasPausedFor }, 'dashboard: queue resumed');
+    res.json({ ok: true, wasPausedFor });
   });
+
+  router.post(
+    '/api/batches/:batchId/budget',
+    requireOperator,
+    express.json({ limit: BUDGET_BODY_LIMIT }),
+    async (req, res) => {
+      const batchId = String(req.params.batchId);
+      const usd = (req.body as { usd?: unknown } | undefined)?.usd;
+      if (typeof usd !== 'number' || !Number.isFinite(usd) || usd < 0) {
+        res
+          .status(400)
+          .json({ ok: false, code: 'BAD_BUDGET', message: 'send {"usd": <non-negative number>}' });
+        return;
+      }
+      if (!(await ctx.batches.get(batchId))) return notFound(res, `batch ${batchId}`);
+      try {
+        const change = await setBudgetAction(ctx, accessOf(res).actor, batchId, usd);
+        ctx.logger.info(change, 'dashboard: budget set');
+        res.json({ ok: true, ...change });
+      } catch (e) {
+        if (!(e instanceof BudgetInputError)) throw e;
+        res.status(400).json({ ok: false, code: e.code, message: e.message });
+      }
+    },
+  );
 }
 
 function parsed<T>(res: Response, r: QueryResult<T>): T | undefined {

@@ -1,8 +1,11 @@
-// Who may see the dashboard: with a token, a request must carry it (Bearer, basic-auth password, or the
-// session cookie that a one-time `?token=` sets); without one, only loopback Host names are answered.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+// Who may see the dashboard: with a token, a request must carry it or a viewer token (Bearer, basic-auth
+// password, or the session cookie that a one-time `?token=` sets); without one, only loopback Host names
+// are answered. Whoever passes is recorded as operator or viewer (require-operator.ts).
+import { createHmac } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { type AccessGrant, AccessTokens, credentialOf } from '../tokens/access-tokens.js';
 import { hostOfHeader, isLoopbackAddress } from './loopback-host.js';
+import { setAccess } from './require-operator.js';
 
 export const SESSION_COOKIE = 'kr_dashboard';
 /** Browsers show this name in the basic-auth prompt. */
@@ -12,7 +15,10 @@ export const ACTION_HEADER = 'x-kr-action';
 const SESSION_LABEL = 'kontext-relay dashboard session v1';
 
 export interface AuthOptions {
+  /** The operator's token (DASHBOARD_TOKEN). */
   token: string | undefined;
+  /** Tokens that may look but not act (DASHBOARD_VIEWER_TOKEN). Ignored without an operator token. */
+  viewerTokens?: readonly string[] | undefined;
   /** Path the session cookie is scoped to (the dashboard's base path). */
   cookiePath: string;
 }
@@ -27,20 +33,24 @@ export function createDashboardAuth(opts: AuthOptions): RequestHandler {
   if (token === undefined) {
     return (req, res, next) => {
       // An open dashboard answers only to loopback names, so a rebound DNS name cannot reach it.
-      if (isLoopbackAddress(hostOfHeader(req.headers.host))) return next();
+      if (isLoopbackAddress(hostOfHeader(req.headers.host))) {
+        setAccess(res, { role: 'operator', actor: 'loopback' });
+        return next();
+      }
       res.status(403).type('text/plain').send('this dashboard has no token and answers only on localhost');
     };
   }
-  const session = sessionValue(token);
+  const tokens = new AccessTokens(token, opts.viewerTokens ?? []);
   return (req, res, next) => {
-    if (presentedToken(req, token, session)) return next();
+    const grant = presentedGrant(req, tokens);
+    if (grant) {
+      setAccess(res, { role: grant.role, actor: grant.tokenId });
+      return next();
+    }
     const fromQuery = typeof req.query.token === 'string' ? req.query.token : undefined;
-    if (
-      fromQuery !== undefined &&
-      (req.method === 'GET' || req.method === 'HEAD') &&
-      same(fromQuery, token)
-    ) {
-      setSessionCookie(req, res, session, opts.cookiePath);
+    const queried = fromQuery === undefined ? undefined : tokens.match(fromQuery);
+    if (queried && (req.method === 'GET' || req.method === 'HEAD')) {
+      setSessionCookie(req, res, sessionValue(queried.token), opts.cookiePath);
       // Drop the token from the address bar and history.
       res.redirect(303, withoutTokenParam(req.originalUrl));
       return;
@@ -70,24 +80,13 @@ export const rejectCrossSiteWrites: RequestHandler = (req, res, next) => {
   res.status(403).json({ ok: false, code: 'CROSS_SITE_REFUSED', message: 'cross-site request refused' });
 };
 
-function presentedToken(req: Request, token: string, session: string): boolean {
-  const auth = req.headers.authorization ?? '';
-  const [scheme, value = ''] = auth.split(/\s+/, 2);
-  if (scheme?.toLowerCase() === 'bearer' && same(value, token)) return true;
-  if (scheme?.toLowerCase() === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon !== -1 && same(decoded.slice(colon + 1), token)) return true;
-  }
+/** The grant of the credential the request carries (header first, then the session cookie). */
+function presentedGrant(req: Request, tokens: AccessTokens): AccessGrant | undefined {
+  const presented = credentialOf(req.headers.authorization);
+  const byHeader = presented === undefined ? undefined : tokens.match(presented);
+  if (byHeader) return byHeader;
   const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
-  return cookie !== undefined && same(cookie, session);
-}
-
-/** Constant-time comparison of any two strings (digests first, so lengths leak nothing). */
-function same(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db);
+  return cookie === undefined ? undefined : tokens.match(cookie, sessionValue);
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {

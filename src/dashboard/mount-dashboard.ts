@@ -1,12 +1,15 @@
 // Mounts the dashboard on the service's express app: bull-board at <base>admin/queues, the results
 // pages, JSON API, live stream and media routes. Only the dashboard's own paths are behind its auth;
-// a token is required whenever the server listens beyond loopback.
+// a token is required whenever the server listens beyond loopback. Viewer tokens read everything and act
+// on nothing: every non-GET request of theirs gets 403, and their bull-board is built read-only.
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { type Express, Router } from 'express';
+import { secretProblem } from '../config/secret-policy.js';
 import { ConfigError } from '../errors.js';
 import { mountApiRoutes } from './api-routes.js';
+import { mountAuditRoutes } from './audit-routes.js';
 import { mountBatchStream } from './batch-stream.js';
 import { mountAssets } from './dashboard-assets.js';
 import { createDashboardAuth, rejectCrossSiteWrites, requireActionHeader } from './dashboard-auth.js';
@@ -14,18 +17,20 @@ import type { DashboardContext } from './dashboard-context.js';
 import { isLoopbackAddress } from './loopback-host.js';
 import { mountMediaRoutes } from './media-routes.js';
 import { mountPageRoutes } from './page-routes.js';
+import { accessOf, viewersReadOnly } from './require-operator.js';
 import { ThumbnailCache } from './thumbnail-cache.js';
 
 export interface DashboardOptions {
   /** Defaults to config.DASHBOARD_TOKEN. Required when config.HOST is not a loopback address. */
   token?: string | undefined;
+  /** Defaults to config.DASHBOARD_VIEWER_TOKEN: tokens that see everything and may not act. */
+  viewerTokens?: readonly string[];
   /** Where the dashboard lives, e.g. '/' (default) or '/dashboard/'. */
   basePath?: string;
   /** true (default): images stream through this server; false: 302 to a presigned S3 URL. */
   imageProxy?: boolean;
 }
 
-export const TOKEN_MIN_CHARS = 8;
 const BULL_BOARD_PATH = 'admin/queues';
 const SAFE_BASE_PATH = /^\/([A-Za-z0-9._~-]+\/)*$/;
 
@@ -37,8 +42,17 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
       `DASHBOARD_TOKEN must be set: the server listens on ${ctx.config.HOST}, beyond loopback, and the dashboard can cancel batches`,
     );
   }
-  if (token !== undefined && token.length < TOKEN_MIN_CHARS) {
-    throw new ConfigError(`DASHBOARD_TOKEN must be at least ${TOKEN_MIN_CHARS} characters`);
+  const viewerTokens = opts.viewerTokens ?? ctx.config.DASHBOARD_VIEWER_TOKEN;
+  if (viewerTokens.length > 0 && token === undefined)
+    throw new ConfigError(
+      'DASHBOARD_VIEWER_TOKEN needs DASHBOARD_TOKEN: viewers are told apart from the operator',
+    );
+  for (const [name, value] of [
+    ['DASHBOARD_TOKEN', token],
+    ...viewerTokens.map((v) => ['DASHBOARD_VIEWER_TOKEN', v] as const),
+  ] as const) {
+    const problem = value === undefined ? undefined : secretProblem(value);
+    if (problem) throw new ConfigError(`${name} ${problem}`);
   }
   const imageProxy = opts.imageProxy ?? true;
 
@@ -49,28 +63,45 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
     imageOrigins: imageProxy ? [] : s3Origins(ctx.config.S3_ENDPOINT),
   });
   mountMediaRoutes(pages, ctx, { imageProxy, thumbnails: new ThumbnailCache() });
+  mountAuditRoutes(pages, ctx, { basePath });
   const api = Router();
   api.use(requireActionHeader);
   mountBatchStream(api, ctx);
   mountApiRoutes(api, ctx);
 
-  const board = new ExpressAdapter();
-  board.setBasePath(`${basePath}${BULL_BOARD_PATH}`);
-  createBullBoard({ queues: [new BullMQAdapter(ctx.queue)], serverAdapter: board });
+  const operatorBoard = bullBoard(ctx, `${basePath}${BULL_BOARD_PATH}`, false);
+  const viewerBoard = bullBoard(ctx, `${basePath}${BULL_BOARD_PATH}`, true);
 
   const dashboard = Router();
   // Only the dashboard's own paths go through its auth; anything else mounted on the app is left alone.
   dashboard.use((req, _res, next) => next(isDashboardPath(req.path) ? undefined : 'router'));
-  dashboard.use(createDashboardAuth({ token, cookiePath: basePath }));
-  dashboard.use(`/${BULL_BOARD_PATH}`, rejectCrossSiteWrites, board.getRouter());
+  dashboard.use(createDashboardAuth({ token, viewerTokens, cookiePath: basePath }));
+  dashboard.use(viewersReadOnly);
+  dashboard.use(`/${BULL_BOARD_PATH}`, rejectCrossSiteWrites, (req, res, next) =>
+    (accessOf(res).role === 'operator' ? operatorBoard : viewerBoard)(req, res, next),
+  );
   dashboard.use(api);
   dashboard.use(pages);
   app.use(basePath, dashboard);
-  ctx.logger.info({ basePath, auth: token ? 'token' : 'loopback only', imageProxy }, 'dashboard mounted');
+  ctx.logger.info(
+    { basePath, auth: token ? 'token' : 'loopback only', viewers: viewerTokens.length, imageProxy },
+    'dashboard mounted',
+  );
+}
+
+/** bull-board's router; `readOnly` is its per-queue readOnlyMode (no retry, clean, pause… in the UI or API). */
+function bullBoard(ctx: DashboardContext, path: string, readOnly: boolean): Router {
+  const adapter = new ExpressAdapter();
+  adapter.setBasePath(path);
+  createBullBoard({
+    queues: [new BullMQAdapter(ctx.queue, { readOnlyMode: readOnly })],
+    serverAdapter: adapter,
+  });
+  return adapter.getRouter() as Router;
 }
 
 function isDashboardPath(path: string): boolean {
-  return /^\/(?:$|batches\/|api\/|media\/|assets\/|admin\/queues(?:\/|$))/.test(path);
+  return /^\/(?:$|batches\/|api\/|media\/|assets\/|audit$|admin\/queues(?:\/|$))/.test(path);
 }
 
 function normaliseBasePath(path: string): string {

@@ -78,7 +78,7 @@ export function mountPageRoutes(router: Router, ctx: DashboardContext, opts: Pag
 }
 
 /** A strict policy: scripts only from this server, so even a missed escape could not run code. */
-function securityHeaders(imageOrigins: readonly string[]): Record<string, string> {
+export function securityHeaders(imageOrigins: readonly string[]): Record<string, string> {
   const img = ["'self'", 'data:', ...imageOrigins].join(' ');
   return {
     'content-security-policy': [

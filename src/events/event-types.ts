@@ -43,6 +43,18 @@ export const eventDataSchemas = {
     requested: z.number(),
   }),
   'batch.resumed': z.looseObject({ budgetUsd: z.number() }),
+  /** An operator action (retry, cancel, resume, budget…), as the audit trail records it (README "Security"). */
+  'operator.action': z.looseObject({
+    /** A token id (`tok_` + 12 hex of its SHA-256), `loopback`, or `cli@<host>`; never a token. */
+    actor: z.string(),
+    action: z.string(),
+    /** The tasks acted on (the first AUDIT_TASKS_LISTED of them; `tasks` counts all). */
+    taskUUIDs: z.array(z.string()),
+    tasks: z.number(),
+    /** Images the action may cause the provider to bill; null when it cannot be known in advance. */
+    mayBillImages: z.number().nullable(),
+    detail: z.record(z.string(), z.unknown()).optional(),
+  }),
 } as const;
 
 export type RelayEventType = keyof typeof eventDataSchemas;
@@ -68,7 +80,15 @@ export const relayEventSchema = z.discriminatedUnion('type', [
     data: eventDataSchemas['batch.budget_exhausted'],
   }),
   z.object({ ...batchEvent, type: z.literal('batch.resumed'), data: eventDataSchemas['batch.resumed'] }),
+  z.object({
+    ...common,
+    batchId: z.string().optional(),
+    type: z.literal('operator.action'),
+    data: eventDataSchemas['operator.action'],
+  }),
 ]);
+
+export type OperatorActionData = z.output<(typeof eventDataSchemas)['operator.action']>;
 
 export type RelayEvent = z.output<typeof relayEventSchema>;
 export type RelayEventOf<T extends RelayEventType> = Extract<RelayEvent, { type: T }>;

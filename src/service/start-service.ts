@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Config } from '../config/load-config.js';
+import { SECRET_MIN_CHARS } from '../config/secret-policy.js';
 import { ConfigError } from '../errors.js';
 import { dispatcherOptionsFromConfig, startEventDispatcher } from '../events/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -20,9 +21,15 @@ import { connectRedis } from '../tasks/redis-connection.js';
 import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
+import { guardMetrics } from './metrics-access.js';
 import { collectQueueDepths } from './queue-depth-metrics.js';
 
 export type Role = 'worker' | 'webhook' | 'all';
+
+/** The secrets the webhook server accepts tokens from: the current one, and the previous during a rotation. */
+function webhookSecrets(current: string, previous: string | undefined): string[] {
+  return previous && previous !== current ? [current, previous] : [current];
+}
 
 /** Longer than common load balancers' idle timeouts, so they close first. */
 const HTTP_KEEP_ALIVE_MS = 65_000;
@@ -59,7 +66,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const { config } = opts;
   const role = opts.role ?? 'all';
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  if (!config.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET must be set (at least 16 characters)');
+  if (!config.WEBHOOK_SECRET)
+    throw new ConfigError(
+      `WEBHOOK_SECRET must be set (at least ${SECRET_MIN_CHARS} characters: kontext-relay secret WEBHOOK_SECRET)`,
+    );
   // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
   const redis = await connectRedis(config);
   const queue = openQueue(config, redis);
@@ -116,13 +126,19 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true });
     });
-    app.get('/metrics', async (_req, res) => {
+    app.get('/metrics', guardMetrics(config), async (_req, res) => {
       res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
     });
     if (serves) {
       mountWebhookRoutes(
         app,
-        { secret: config.WEBHOOK_SECRET, tasks, queue, metrics, logger },
+        {
+          secrets: webhookSecrets(config.WEBHOOK_SECRET, config.WEBHOOK_SECRET_PREVIOUS),
+          tasks,
+          queue,
+          metrics,
+          logger,
+        },
         { bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES },
       );
       await opts.mount?.(app, ctx);

@@ -1,6 +1,7 @@
 // Per-task capability tokens for webhook URLs: HMAC-SHA256 over "taskUUID.expiry" under WEBHOOK_SECRET.
 // The provider signs nothing, so the URL itself is the credential (shared contract §5.1). Verification
-// is constant-time and a token is valid for one taskUUID only, until its expiry.
+// is constant-time and a token is valid for one taskUUID only, until its expiry. During a rotation the
+// verifier holds [current, previous]: a token signed with either is accepted; new tokens use the current.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type TokenCheck = 'ok' | 'missing' | 'malformed' | 'expired' | 'mismatch';
@@ -9,8 +10,9 @@ export function signWebhookToken(secret: string, taskUUID: string, expiresAtSec:
   return createHmac('sha256', secret).update(`${taskUUID}.${expiresAtSec}`).digest('base64url');
 }
 
+/** `secrets`: one secret, or the current one and the previous (WEBHOOK_SECRET_PREVIOUS) during a rotation. */
 export function verifyWebhookToken(
-  secret: string,
+  secrets: string | readonly string[],
   taskUUID: string,
   token: unknown,
   expiresAtSec: unknown,
@@ -20,10 +22,14 @@ export function verifyWebhookToken(
   if (typeof token !== 'string' || typeof expiresAtSec !== 'string' || !/^\d{1,12}$/.test(expiresAtSec)) {
     return 'malformed';
   }
-  const expected = Buffer.from(signWebhookToken(secret, taskUUID, Number(expiresAtSec)));
   const given = Buffer.from(token);
-  // Compare first, then look at expiry, so timing says nothing about which check failed.
-  const same = given.length === expected.length && timingSafeEqual(given, expected);
+  // Compare with every secret (no early exit), then look at expiry, so timing says nothing about
+  // which check failed or which secret matched.
+  let same = false;
+  for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+    const expected = Buffer.from(signWebhookToken(secret, taskUUID, Number(expiresAtSec)));
+    if (given.length === expected.length && timingSafeEqual(given, expected)) same = true;
+  }
   if (!same) return 'mismatch';
   return Number(expiresAtSec) < nowSec ? 'expired' : 'ok';
 }

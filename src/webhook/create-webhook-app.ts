@@ -16,7 +16,7 @@ export function mountWebhookRoutes(app: Express, deps: IngestDeps, opts: Webhook
   const raw = express.text({ type: () => true, limit: opts.bodyLimitBytes, defaultCharset: 'utf-8' });
   app.post('/webhooks/runware/:taskUUID', raw, async (req: Request, res: Response) => {
     const started = performance.now();
-    authenticateWebhook(deps.secret, String(req.params.taskUUID), req.query.token, req.query.exp);
+    authenticateWebhook(deps.secrets, String(req.params.taskUUID), req.query.token, req.query.exp);
     const type = req.headers['content-type'];
     if (type !== undefined && !ACCEPTED_TYPES.test(type)) {
       throw new WebhookError('WEBHOOK_CONTENT_TYPE', 415, `content type ${type} is not JSON`);

@@ -12,7 +12,8 @@ import { wakeJob } from '../tasks/wake-job.js';
 import { verifyWebhookToken } from '../tokens/webhook-token.js';
 
 export interface IngestDeps {
-  secret: string;
+  /** WEBHOOK_SECRET, then WEBHOOK_SECRET_PREVIOUS during a rotation: a token signed by either passes. */
+  secrets: readonly string[];
   tasks: TaskStore;
   queue: TaskQueue;
   metrics: RelayMetrics;
@@ -37,18 +38,23 @@ export interface IngestResult {
  * Authenticate a call from its URL alone. Adapters run this before looking at the body, so an
  * unauthenticated caller learns nothing from content-type or JSON errors.
  */
-export function authenticateWebhook(secret: string, taskUUID: string, token: unknown, exp: unknown): void {
+export function authenticateWebhook(
+  secrets: readonly string[],
+  taskUUID: string,
+  token: unknown,
+  exp: unknown,
+): void {
   if (!taskUUIDSchema.safeParse(taskUUID).success) {
     throw new WebhookError('WEBHOOK_BAD_TASK', 404, 'unknown task');
   }
-  const check = verifyWebhookToken(secret, taskUUID, token, exp);
+  const check = verifyWebhookToken(secrets, taskUUID, token, exp);
   if (check !== 'ok') {
     throw new WebhookError(`WEBHOOK_TOKEN_${check.toUpperCase()}`, 401, `webhook token ${check}`);
   }
 }
 
 export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promise<IngestResult> {
-  authenticateWebhook(deps.secret, call.taskUUID, call.token, call.exp);
+  authenticateWebhook(deps.secrets, call.taskUUID, call.token, call.exp);
 
   const parsed = parseWebhookBody(call.body);
   if (parsed.items.length === 0 && parsed.errors.length === 0) {

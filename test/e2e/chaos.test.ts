@@ -10,7 +10,7 @@ import { readBatchStatus, readBatchTasks, type TaskStatus } from '../../src/stat
 import { uploadSubtaskUuids } from '../../src/tasks/attempt-uuids.js';
 import { JOB_NAME } from '../../src/tasks/job-data.js';
 import { taskJobOptions } from '../../src/tasks/job-options.js';
-import { uniqueId } from '../helpers/env.js';
+import { testSecret, uniqueId } from '../helpers/env.js';
 import { freePort } from '../helpers/free-port.js';
 import { checkRunInvariants, expectInvariants } from '../helpers/invariants-table.js';
 import { startPipeline } from '../helpers/pipeline.js';
@@ -124,7 +124,7 @@ async function startHarness(mode: 'webhook' | 'upload'): Promise<Harness> {
     webhookPort: await freePort(),
     queuePrefix: `kr-${id}`,
     bucket: `b-${id}`,
-    secret: `secret-${id}-0123456789`,
+    secret: testSecret(),
     extra: {
       DELIVERY_MODE: mode,
       SUBMIT_RATE_MAX: String(PLAN.rate),

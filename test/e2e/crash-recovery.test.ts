@@ -3,7 +3,7 @@
 // job locks, the provider's webhook retries and polling must bring every task home exactly once.
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { readBatchStatus } from '../../src/status/read-status.js';
-import { testRedisUrl, testS3Endpoint, uniqueId } from '../helpers/env.js';
+import { testRedisUrl, testS3Endpoint, testSecret, uniqueId } from '../helpers/env.js';
 import { freePort } from '../helpers/free-port.js';
 import { checkRunInvariants, expectInvariants } from '../helpers/invariants-table.js';
 import {
@@ -64,7 +64,7 @@ describe('crash recovery with real processes', () => {
       webhookPort: await freePort(),
       queuePrefix: `kr-${id}`,
       bucket: `b-${id}`,
-      secret: `secret-${id}-0123456789`,
+      secret: testSecret(),
       extra: { SUBMIT_RATE_MAX: String(SUBMIT_RATE), SUBMIT_RATE_DURATION_MS: '1000' },
     });
     const [sim, webhook, worker] = await Promise.all([

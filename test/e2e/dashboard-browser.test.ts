@@ -4,9 +4,10 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashboardPipeline, launchBrowser, startDashboardPipeline } from '../helpers/browser.js';
+import { testSecret } from '../helpers/env.js';
 import { waitForBatch } from '../helpers/pipeline.js';
 
-const TOKEN = 'browser-token-0123456789';
+const TOKEN = testSecret();
 /** Each result item takes this long at the simulator, so progress arrives over a few stream ticks. */
 const LATENCY = { minMs: 600, maxMs: 1200 };
 const UI_TIMEOUT_MS = 15_000;

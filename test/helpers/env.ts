@@ -7,6 +7,11 @@ export function uniqueId(tag = 't'): string {
   return `${tag}${randomBytes(4).toString('hex')}`;
 }
 
+/** A fresh secret or token that passes the service's policy (src/config/secret-policy.ts). */
+export function testSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
 export function testRedisUrl(): string {
   return inject('redisUrl');
 }
@@ -25,7 +30,7 @@ export function testEnv(env: Record<string, string> = {}): Record<string, string
     S3_BUCKET: `b-${id}`,
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    WEBHOOK_SECRET: `secret-${id}-0123456789`,
+    WEBHOOK_SECRET: testSecret(),
     LOG_LEVEL: 'silent',
     ...env,
   };

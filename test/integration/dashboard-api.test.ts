@@ -10,10 +10,10 @@ import { mountDashboard } from '../../src/dashboard/mount-dashboard.js';
 import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { type DashboardPipeline, startDashboardPipeline } from '../helpers/browser.js';
-import { testConfig } from '../helpers/env.js';
+import { testConfig, testSecret } from '../helpers/env.js';
 import { waitForBatch } from '../helpers/pipeline.js';
 
-const TOKEN = 'dash-token-0123456789';
+const TOKEN = testSecret();
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
 let p: DashboardPipeline;

@@ -2,7 +2,8 @@
 // its parked tasks are woken at once.
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
-import { raiseBudget } from '../../events/budget.js';
+import { cliActor } from '../../control/audit-trail.js';
+import { setBudgetAction } from '../../control/operator-actions.js';
 import { BudgetInputError } from '../../events/event-errors.js';
 import { openContext } from '../open-context.js';
 
@@ -19,7 +20,7 @@ export function registerBudget(program: Command): void {
         throw new BudgetInputError(`<usd> must be a non-negative amount, got ${usdText}`);
       const ctx = await openContext(loadConfig());
       try {
-        const change = await raiseBudget(ctx, batchId, usd);
+        const change = await setBudgetAction(ctx, cliActor(), batchId, usd);
         const batch = await ctx.batches.get(batchId);
         const spent = batch?.cost ?? 0;
         if (o.json) {

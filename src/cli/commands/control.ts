@@ -1,8 +1,9 @@
-// `kontext-relay retry-failed <batchId>`, `cancel <batchId>`, `resume`: operator actions.
+// `kontext-relay retry-failed <batchId>`, `cancel <batchId>`, `resume`: operator actions, each audited
+// as `cli@<host>` (README "Security").
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
-import { cancelBatch } from '../../control/cancel-batch.js';
-import { retryFailedTasks } from '../../control/retry-failed.js';
+import { cliActor } from '../../control/audit-trail.js';
+import { cancelBatchAction, resumeQueueAction, retryFailedAction } from '../../control/operator-actions.js';
 import { openContext } from '../open-context.js';
 
 export function registerControl(program: Command): void {
@@ -14,7 +15,7 @@ export function registerControl(program: Command): void {
     .action(async (batchId: string, o: { json?: boolean }) => {
       const ctx = await openContext(loadConfig());
       try {
-        const r = await retryFailedTasks(ctx, batchId);
+        const r = await retryFailedAction(ctx, cliActor(), batchId);
         if (o.json) console.log(JSON.stringify(r));
         else {
           console.log(`retried ${r.retried} failed task(s) of batch ${batchId}`);
@@ -35,7 +36,7 @@ export function registerControl(program: Command): void {
     .action(async (batchId: string, o: { json?: boolean }) => {
       const ctx = await openContext(loadConfig());
       try {
-        const r = await cancelBatch(ctx, batchId);
+        const r = await cancelBatchAction(ctx, cliActor(), batchId);
         if (o.json) console.log(JSON.stringify(r));
         else
           console.log(
@@ -51,9 +52,7 @@ export function registerControl(program: Command): void {
     .action(async () => {
       const ctx = await openContext(loadConfig());
       try {
-        const reason = await ctx.tasks.queuePausedReason();
-        await ctx.queue.resume();
-        await ctx.tasks.setQueuePausedReason(null);
+        const { wasPausedFor: reason } = await resumeQueueAction(ctx, cliActor());
         console.log(reason ? `queue resumed (it was paused: ${reason})` : 'queue resumed');
       } finally {
         await ctx.close();

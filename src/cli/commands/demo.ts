@@ -1,8 +1,7 @@
 // `npm start` / `kontext-relay demo`: the whole product on embedded defaults. Redis from REDIS_URL (or
 // a private redis-server), an embedded S3 server under ./data (unless S3_ENDPOINT), the simulator
 // (unless RUNWARE_API_KEY); then the worker + webhook server + dashboard, and a demo batch.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
@@ -13,6 +12,7 @@ import { createProducer } from '../../producer/create-producer.js';
 import { startService } from '../../service/start-service.js';
 import { startSimulator } from '../../simulator/index.js';
 import { readBatchTasks } from '../../status/read-status.js';
+import { persistedWebhookSecret } from '../demo-secrets.js';
 import { demoTasks } from '../demo-tasks.js';
 import { mountOperatorSurface } from '../operator-surface.js';
 import { onShutdown } from '../shutdown.js';
@@ -34,7 +34,7 @@ export function registerDemo(program: Command): void {
       const env = { ...process.env };
       const dataDir = resolve(env.DATA_DIR ?? './data');
       mkdirSync(dataDir, { recursive: true });
-      env.WEBHOOK_SECRET ??= persistedSecret(dataDir);
+      env.WEBHOOK_SECRET ??= persistedWebhookSecret(dataDir);
       env.LOG_LEVEL ??= 'warn';
       const base = loadConfig(env);
       const closers: (() => Promise<void>)[] = [];
@@ -116,12 +116,4 @@ export function registerDemo(program: Command): void {
       console.log('Serving. Press Ctrl-C to stop (queued and parked tasks stay in Redis).');
       onShutdown(shutdown);
     });
-}
-
-function persistedSecret(dataDir: string): string {
-  const file = resolve(dataDir, 'webhook-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
 }

@@ -101,5 +101,7 @@ function describe(ev: RelayEvent): string {
     }
     case 'batch.resumed':
       return `budget raised to ${usd(ev.data.budgetUsd)}: resumed`;
+    case 'operator.action':
+      return `${ev.data.action} by ${ev.data.actor}: ${ev.data.tasks} task(s), may bill ${ev.data.mayBillImages ?? '?'} image(s)`;
   }
 }

@@ -15,7 +15,8 @@ export const POLL_INTERVAL_MS = 1_000;
 export const DELIVERY_CONCURRENCY = 16;
 
 export interface DeliveryLoopOptions {
-  secret: string;
+  /** The current secret, then the previous one during a rotation: each signs every delivery. */
+  secrets: readonly string[];
   schedule: RetrySchedule;
   timeoutMs: number;
   pollIntervalMs: number;
@@ -76,7 +77,7 @@ export class DeliveryLoop {
   }
 
   private async attempt(d: Delivery): Promise<void> {
-    const headers = signEventWebhook(this.opts.secret, d.id, d.body);
+    const headers = signEventWebhook(this.opts.secrets, d.id, d.body);
     const r = await postWebhook(this.agent, d.url, { ...headers }, d.body, this.opts.timeoutMs);
     const log = this.log.child({ webhookId: d.id, url: d.url, type: d.type });
     if (r.ok) {

@@ -9,6 +9,8 @@ export interface EventDispatcherOptions {
   url?: string | undefined;
   /** `whsec_…` secret signing every delivery (batch callback URLs included). */
   secret?: string | undefined;
+  /** The secret before a rotation: deliveries carry its signature too until it is removed. */
+  previousSecret?: string | undefined;
   /** Retry schedule (defaults: 5 s doubling to 1 h, for 24 h); tests pass milliseconds. */
   retry?: Partial<RetrySchedule>;
   /** One POST's time limit (default REQUEST_TIMEOUT_MS). */
@@ -30,7 +32,11 @@ export interface EventDispatcherOptions {
 
 export type DispatcherContext = Pick<EventsContext, 'redis' | 'tasks' | 'batches' | 'logger'>;
 
-/** Options from the service config: EVENTS_WEBHOOK_URL and EVENTS_WEBHOOK_SECRET. */
+/** Options from the service config: EVENTS_WEBHOOK_URL, EVENTS_WEBHOOK_SECRET and its _PREVIOUS. */
 export function dispatcherOptionsFromConfig(c: Config): EventDispatcherOptions {
-  return { url: c.EVENTS_WEBHOOK_URL, secret: c.EVENTS_WEBHOOK_SECRET };
+  return {
+    url: c.EVENTS_WEBHOOK_URL,
+    secret: c.EVENTS_WEBHOOK_SECRET,
+    previousSecret: c.EVENTS_WEBHOOK_SECRET_PREVIOUS,
+  };
 }

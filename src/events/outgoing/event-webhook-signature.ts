@@ -11,17 +11,23 @@ export interface SignedHeaders {
   'webhook-signature': string;
 }
 
-/** Headers for one attempt: the timestamp is the attempt's, the id is the event's (stable). */
+/**
+ * Headers for one attempt: the timestamp is the attempt's, the id is the event's (stable). With several
+ * secrets (a rotation's overlap: EVENTS_WEBHOOK_SECRET and EVENTS_WEBHOOK_SECRET_PREVIOUS) the header
+ * carries one space-separated `v1,` signature per secret, which the spec allows: a receiver holding
+ * either secret verifies.
+ */
 export function signEventWebhook(
-  secret: string,
+  secrets: string | readonly string[],
   webhookId: string,
   body: string,
   at = new Date(),
 ): SignedHeaders {
+  const list = typeof secrets === 'string' ? [secrets] : secrets;
   return {
     'webhook-id': webhookId,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': new Webhook(secret).sign(webhookId, at, body),
+    'webhook-signature': list.map((s) => new Webhook(s).sign(webhookId, at, body)).join(' '),
   };
 }
 

@@ -36,7 +36,7 @@ export async function startEventDispatcher(
     ? new DeliveryLoop(
         store,
         {
-          secret: opts.secret,
+          secrets: opts.previousSecret ? [opts.secret, opts.previousSecret] : [opts.secret],
           schedule: { ...DEFAULT_RETRY_SCHEDULE, ...opts.retry },
           timeoutMs: opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
           pollIntervalMs: opts.pollIntervalMs ?? POLL_INTERVAL_MS,
@@ -69,10 +69,17 @@ export async function startEventDispatcher(
 function checkSecret(opts: EventDispatcherOptions): void {
   if (opts.url && !opts.secret)
     throw new ConfigError('EVENTS_WEBHOOK_SECRET must be set to send event webhooks');
-  if (!opts.secret) return;
-  try {
-    checkWebhookSecret(opts.secret);
-  } catch (e) {
-    throw new ConfigError(`EVENTS_WEBHOOK_SECRET is not a whsec_ secret: ${(e as Error).message}`);
+  if (opts.previousSecret && !opts.secret)
+    throw new ConfigError('EVENTS_WEBHOOK_SECRET_PREVIOUS is set without EVENTS_WEBHOOK_SECRET');
+  for (const [name, value] of [
+    ['EVENTS_WEBHOOK_SECRET', opts.secret],
+    ['EVENTS_WEBHOOK_SECRET_PREVIOUS', opts.previousSecret],
+  ] as const) {
+    if (!value) continue;
+    try {
+      checkWebhookSecret(value);
+    } catch (e) {
+      throw new ConfigError(`${name} is not a whsec_ secret: ${(e as Error).message}`);
+    }
   }
 }
