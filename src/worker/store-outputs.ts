@@ -82,10 +82,10 @@ async function storeOne(
         { taskUUID: rec.taskUUID, slot: r.slot },
         'provider upload never arrived; fetching result',
       );
-      out = await fetchAndPut(deps, rec, r);
+      out = await fetchAndPut(deps, rec, task, r);
     }
   } else {
-    out = await fetchAndPut(deps, rec, r);
+    out = await fetchAndPut(deps, rec, task, r);
   }
   const marked = await deps.tasks.markStored(rec.taskUUID, out);
   if (marked) {
@@ -95,8 +95,17 @@ async function storeOne(
   return out;
 }
 
-async function fetchAndPut(deps: WorkerDeps, rec: TaskRecord, r: ReceivedItem): Promise<StoredOutput> {
-  const got = await getOutputBytes(r.item, deps.fetchPolicy, deps.fetchDispatcher);
+async function fetchAndPut(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  task: QueuedTask,
+  r: ReceivedItem,
+): Promise<StoredOutput> {
+  // Verified whole and of the task's size before the PUT (README "Guarantees"); OUTPUT_CORRUPT retries.
+  const got = await getOutputBytes(r.item, deps.fetchPolicy, deps.fetchDispatcher, {
+    width: task.width,
+    height: task.height,
+  });
   const key = outputKey(deps.config.S3_KEY_PREFIX, rec.taskUUID, r.slot, got.format);
   const obj = await deps.store.put(key, got.bytes, {
     contentType: got.contentType,
