@@ -205,8 +205,10 @@ export class TaskRunner {
     if (url === undefined || done.error) return;
     const { faults, uploader, tracker } = this.d;
     const fault = { fail: faults.roll('uploadFail'), slow: faults.roll('slowUpload') };
+    const damaged = faults.rollDamage(done.bytes, done.result.format);
+    if (damaged) this.d.stats.imagesDamaged++;
     void tracker.run(async () => {
-      const ok = await uploader.upload(url, done.bytes, done.result.contentType, fault);
+      const ok = await uploader.upload(url, damaged ?? done.bytes, done.result.contentType, fault);
       if (ok && done.result.delivered === 'none') done.result.delivered = 'upload';
     });
   }

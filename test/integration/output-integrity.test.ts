@@ -115,6 +115,37 @@ describe('output integrity', () => {
     }
   });
 
+  it('upload mode: a damaged upload is deleted, never recorded; the result is fetched and stored byte-exact', async () => {
+    const own = await startPipeline({
+      sim: { faults: { truncateImage: 1 } },
+      env: { DELIVERY_MODE: 'upload', UPLOAD_CONFIRM_TIMEOUT_MS: '2000', RESULT_DEADLINE_MS: '120000' },
+    });
+    try {
+      const { taskUUID } = await own.producer.enqueue({
+        positivePrompt: 'integrity upload',
+        width: W,
+        height: H,
+        outputFormat: 'PNG',
+      });
+      await until(() => own.sim.stats().uploads >= 1, SETTLE_MS, 'the damaged upload landed');
+      await until(async () => (await corruptErrors(own)) >= 2, SETTLE_MS, 'refused, and its re-fetch too');
+      expect(await own.svc.tasks.storedOutputs(taskUUID)).toEqual([]);
+      expect(await own.svc.store.list(`${own.config.S3_KEY_PREFIX}${taskUUID}/`)).toEqual([]);
+      own.sim.setFaults({ truncateImage: 0 });
+      await until(
+        async () => (await own.svc.tasks.get(taskUUID))?.state === 'completed',
+        SETTLE_MS,
+        'completed',
+      );
+      const [out] = await own.svc.tasks.storedOutputs(taskUUID);
+      const generated = own.sim.results().find((r) => r.imageUUID === out!.imageUUID)!;
+      expect(sha(await own.svc.store.get(out!.key))).toBe(generated.sha256);
+      expect(out!.sha256).toBe(generated.sha256);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a result carrying imageURL and imageBase64Data fails the task with OUTPUT_AMBIGUOUS; nothing stored', async () => {
     p.sim.setFaults({ bothSources: 1 });
     const { taskUUID } = await p.producer.enqueue({ positivePrompt: 'integrity both', width: W, height: H });
