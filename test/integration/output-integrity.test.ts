@@ -12,6 +12,8 @@ const H = 832;
 const SETTLE_MS = 30_000;
 /** Fetches of one damaged URL before the fault is lifted: the first, and at least one re-fetch. */
 const DAMAGED_FETCHES = 2;
+/** Long enough for several refusals, short enough to watch the task reach its deadline. */
+const NEVER_HEALS_DEADLINE_MS = 15_000;
 
 let p: Pipeline;
 beforeAll(async () => {
@@ -89,31 +91,44 @@ describe('output integrity', () => {
     ['base64Prefix', 'base64Data'],
     ['truncateImage', 'base64Data'],
     ['wrongSize', 'URL'],
-  ] as const)('%s (%s) never heals on re-fetch and is never stored', async (fault: FaultName, outputType) => {
-    // Its own pipeline: the task retries until its deadline, and the refusal count must be this task's alone.
-    const own = await startPipeline({
-      sim: { faults: { [fault]: 1 } },
-      env: { RESULT_DEADLINE_MS: '120000' },
-    });
-    try {
-      const { taskUUID } = await own.producer.enqueue({
-        positivePrompt: `integrity ${fault} ${outputType}`,
-        width: W,
-        height: H,
-        outputFormat: 'PNG',
-        outputType,
+  ] as const)(
+    '%s (%s) never heals on re-fetch, is never stored, and ends at the task deadline',
+    async (fault: FaultName, outputType) => {
+      // Its own pipeline: the task retries until its deadline, and the refusal count must be this task's alone.
+      const own = await startPipeline({
+        sim: { faults: { [fault]: 1 } },
+        env: { RESULT_DEADLINE_MS: String(NEVER_HEALS_DEADLINE_MS) },
       });
-      // Lifting the fault cannot help: the item (or the generated image) itself is damaged.
-      await until(async () => (await corruptErrors(own)) >= 1, SETTLE_MS, 'first refusal');
-      own.sim.setFaults({ [fault]: 0 });
-      await until(async () => (await corruptErrors(own)) >= 3, SETTLE_MS, 'refused on every retry');
-      expect((await own.svc.tasks.get(taskUUID))?.state).toBe('submitted');
-      expect(await own.svc.tasks.storedOutputs(taskUUID)).toEqual([]);
-      expect(await own.svc.store.list(`${own.config.S3_KEY_PREFIX}${taskUUID}/`)).toEqual([]);
-    } finally {
-      await own.close();
-    }
-  });
+      try {
+        const { taskUUID } = await own.producer.enqueue({
+          positivePrompt: `integrity ${fault} ${outputType}`,
+          width: W,
+          height: H,
+          outputFormat: 'PNG',
+          outputType,
+        });
+        // Lifting the fault cannot help: the item (or the generated image) itself is damaged.
+        await until(async () => (await corruptErrors(own)) >= 1, SETTLE_MS, 'first refusal');
+        own.sim.setFaults({ [fault]: 0 });
+        await until(async () => (await corruptErrors(own)) >= 3, SETTLE_MS, 'refused on every retry');
+        expect((await own.svc.tasks.get(taskUUID))?.state).toBe('submitted');
+        expect(await own.svc.tasks.storedOutputs(taskUUID)).toEqual([]);
+        expect(await own.svc.store.list(`${own.config.S3_KEY_PREFIX}${taskUUID}/`)).toEqual([]);
+        // Until the deadline: then the task fails, still with nothing stored (README "Known limits").
+        await until(
+          async () => (await own.svc.tasks.get(taskUUID))?.state === 'failed',
+          SETTLE_MS,
+          'deadline',
+        );
+        expect((await own.svc.tasks.get(taskUUID))?.reason).toMatch(
+          /^RESULT_DEADLINE: .*\(0 of 1 outputs stored\)/,
+        );
+        expect(await own.svc.store.list(`${own.config.S3_KEY_PREFIX}${taskUUID}/`)).toEqual([]);
+      } finally {
+        await own.close();
+      }
+    },
+  );
 
   it('upload mode: a damaged upload is deleted, never recorded; the result is fetched and stored byte-exact', async () => {
     const own = await startPipeline({
