@@ -1,6 +1,7 @@
 // Downloads a result URL under a FetchPolicy: every hop checked before it is requested, redirects followed by
 // hand, bytes counted as they stream, one deadline for all of it. A body shorter or longer than its declared
 // Content-Length is OUTPUT_CORRUPT. Returns the body; callers verify it is a whole image.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
 import { OutputFetchError } from '../errors.js';
 import { type LookupAll, resolveTarget, systemLookup } from './check-address.js';
@@ -106,6 +107,9 @@ async function readLimited(
     throw shortBody(total, declared, err);
   }
   if (declared !== undefined && total !== declared) throw shortBody(total, declared);
+  // undici's pool learns the connection is free one event-loop turn after the body ends; without this
+  // turn, a caller that fetches again at once (the image checks are synchronous) opens a second socket.
+  await nextTurn();
   return Buffer.concat(chunks, total);
 }
 
