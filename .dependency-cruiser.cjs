@@ -28,6 +28,13 @@ module.exports = {
       from: { path: '^src/(tasks|storage|provider|config|outputs|tokens)' },
       to: { path: '^src/(producer|worker|webhook|events|dashboard|cli)' },
     },
+    {
+      // README "Guarantees": output checks read headers; sharp decodes, and stays for thumbnails and the simulator.
+      name: 'store-path-without-sharp',
+      severity: 'error',
+      from: { path: '^src/(outputs|worker|webhook|storage|tasks)' },
+      to: { path: 'node_modules/sharp' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
