@@ -2,6 +2,7 @@
 // damaged copy is refused by the relay's own checks, while the generated image (imageBytes) stays whole,
 // and a URL re-fetched after the fault is lifted comes back byte-exact.
 import { randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OutputFetchError } from '../../src/errors.js';
 import { detectImage } from '../../src/outputs/detect-image.js';
@@ -109,6 +110,24 @@ describe('simulator body faults', () => {
     expect(item.imageBase64Data).toHaveLength(100);
     const whole = s.imageBytes(item.imageUUID as string)!;
     expect(item.imageBase64Data).toBe(whole.toString('base64').slice(0, 100));
+  });
+
+  it('pngCutIdat serves a valid header and well-formed chunks ending in a short IDAT, with no IEND', async () => {
+    const s = await simWith({ pngCutIdat: 1 });
+    const item = await generate(s, { outputFormat: 'PNG' });
+    const body = Buffer.from(await (await fetch(item.imageURL as string)).arrayBuffer());
+    const whole = s.imageBytes(item.imageUUID as string)!;
+    const chunks: { type: string; length: number; crcOk: boolean }[] = [];
+    for (let at = 8; at < body.length; at += 12 + body.readUInt32BE(at)) {
+      const length = body.readUInt32BE(at);
+      const crcOk = crc32(body.subarray(at + 4, at + 8 + length)) === body.readUInt32BE(at + 8 + length);
+      chunks.push({ type: body.toString('latin1', at + 4, at + 8), length, crcOk });
+    }
+    expect(body.subarray(0, 33).equals(whole.subarray(0, 33)), 'signature and IHDR as generated').toBe(true);
+    expect(chunks.every((c) => c.crcOk)).toBe(true);
+    expect(chunks.at(-1)?.type).toBe('IDAT');
+    expect(chunks.map((c) => c.type)).not.toContain('IEND');
+    expect(body.length).toBeLessThan(whole.length);
   });
 
   it('shortContentLength declares the whole length, sends half and closes: the fetch names both lengths', async () => {
