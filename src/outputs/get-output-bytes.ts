@@ -8,7 +8,7 @@ import { detectImage } from './detect-image.js';
 import type { FetchPolicy } from './fetch-policy.js';
 import { fetchUrl } from './fetch-url.js';
 import type { ImageSize } from './image-size.js';
-import { outputAmbiguous, outputMissing } from './output-errors.js';
+import { imageSource } from './image-source.js';
 
 export interface OutputBytes {
   bytes: Buffer;
@@ -38,15 +38,7 @@ async function rawBytes(
   policy: FetchPolicy,
   dispatcher: Dispatcher | undefined,
 ): Promise<Buffer> {
-  const sources = (['imageURL', 'imageBase64Data', 'imageDataURI'] as const).filter((f) => present(item[f]));
-  if (sources.length === 0) throw outputMissing('result has none of imageURL, imageBase64Data, imageDataURI');
-  if (sources.length > 1) {
-    // Which one holds the billed image is unknowable; storing either could keep the wrong bytes.
-    throw outputAmbiguous(
-      `result carries more than one image source (${sources.join(', ')}); exactly one is allowed`,
-    );
-  }
-  switch (sources[0]) {
+  switch (imageSource(item)) {
     case 'imageURL':
       return fetchUrl(item.imageURL ?? '', policy, dispatcher ? { dispatcher } : {});
     case 'imageBase64Data':
@@ -54,9 +46,4 @@ async function rawBytes(
     default:
       return decodeDataUri(item.imageDataURI ?? '', policy.maxBytes);
   }
-}
-
-/** An empty string carries no image, so it does not count as the one source. */
-function present(v: string | undefined): boolean {
-  return typeof v === 'string' && v.length > 0;
 }

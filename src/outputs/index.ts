@@ -13,4 +13,5 @@ export * from './get-output-bytes.js';
 export * from './guarded-dispatcher.js';
 export * from './host-allow-list.js';
 export * from './image-size.js';
+export * from './image-source.js';
 export * from './output-errors.js';

@@ -7,6 +7,7 @@ import { CONTENT_TYPES, type OutputFormat, type ResultItem } from '../contract/i
 import { OutputFetchError } from '../errors.js';
 import { detectImage } from '../outputs/detect-image.js';
 import { getOutputBytes } from '../outputs/get-output-bytes.js';
+import { refuseAmbiguous } from '../outputs/image-source.js';
 import { outputCorrupt } from '../outputs/output-errors.js';
 import { outputKey } from '../storage/key-layout.js';
 import type { QueuedTask } from '../tasks/job-data.js';
@@ -70,6 +71,8 @@ async function storeOne(
   const prefix = deps.config.S3_KEY_PREFIX;
   let out: StoredOutput;
   if (rec.mode === 'upload') {
+    // The same contract breach as in webhook mode, even when the upload itself arrived (README "Guarantees").
+    refuseAmbiguous(r.item);
     const format: OutputFormat = task.outputFormat ?? 'JPG';
     const key = outputKey(prefix, rec.taskUUID, r.slot, format);
     const head = await deps.store.head(key);

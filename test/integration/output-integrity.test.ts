@@ -175,4 +175,29 @@ describe('output integrity', () => {
     expect(rec?.reason).toMatch(/^OUTPUT_AMBIGUOUS: .*imageURL, imageBase64Data/);
     expect(await objectsOf(taskUUID)).toEqual([]);
   });
+
+  it('upload mode: the same item fails with OUTPUT_AMBIGUOUS even though its upload arrived; nothing recorded', async () => {
+    const own = await startPipeline({
+      sim: { faults: { bothSources: 1 } },
+      env: { DELIVERY_MODE: 'upload' },
+    });
+    try {
+      const { taskUUID } = await own.producer.enqueue({
+        positivePrompt: 'integrity both upload',
+        width: W,
+        height: H,
+      });
+      await until(
+        async () => ['completed', 'failed'].includes((await own.svc.tasks.get(taskUUID))?.state ?? ''),
+        SETTLE_MS,
+        'ended',
+      );
+      const rec = await own.svc.tasks.get(taskUUID);
+      expect(rec?.state).toBe('failed');
+      expect(rec?.reason).toMatch(/^OUTPUT_AMBIGUOUS: .*imageURL, imageBase64Data/);
+      expect(await own.svc.tasks.storedOutputs(taskUUID)).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
 });
