@@ -34,6 +34,13 @@ module.exports = {
       from: { path: '^src/(producer|worker|webhook|events|status|control|relay|metrics)' },
       to: { path: '^src/(cli|dashboard|service)' },
     },
+    {
+      // README "Guarantees": output checks read headers; sharp decodes, and stays for thumbnails and the simulator.
+      name: 'store-path-without-sharp',
+      severity: 'error',
+      from: { path: '^src/(outputs|worker|webhook|storage|tasks)' },
+      to: { path: 'node_modules/sharp' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -108,6 +108,16 @@ export class OutputFetchError extends RelayError {
   }
 }
 
+/**
+ * Output bytes that fail a completeness check (cut short, bad CRC, size fields that disagree with the
+ * length, wrong dimensions). Retryable: a re-fetch may bring the whole file; such bytes are never stored.
+ */
+export class OutputCorruptError extends OutputFetchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUTPUT_CORRUPT', message, true, options);
+  }
+}
+
 export class StorageError extends RelayError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORAGE_FAILED', message, options);

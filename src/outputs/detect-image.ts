@@ -1,8 +1,12 @@
-// Proves bytes are a JPEG, PNG or WEBP: magic bytes first (cheap, exact), then sharp reads the headers for
-// format and dimensions. Nothing is decoded beyond the headers, so this stays fast for large images.
-import sharp, { type Metadata } from 'sharp';
+// Proves bytes are a whole JPEG, PNG or WEBP from their headers alone: magic bytes pick the format, then
+// the format's completeness check (check-png/-jpeg/-webp.ts) walks the structure and reads the size.
+// Nothing is decoded, so this takes microseconds; no magic → OUTPUT_NOT_IMAGE, incomplete → OUTPUT_CORRUPT.
 import { CONTENT_TYPES, type OutputFormat } from '../contract/index.js';
-import { notImage } from './output-errors.js';
+import { checkJpeg } from './check-jpeg.js';
+import { checkPng } from './check-png.js';
+import { checkWebp } from './check-webp.js';
+import type { ImageSize } from './image-size.js';
+import { notImage, outputCorrupt } from './output-errors.js';
 
 export interface DetectedImage {
   format: OutputFormat;
@@ -18,8 +22,11 @@ const WEBP = Buffer.from('WEBP', 'ascii');
 /** Offset of "WEBP" in a RIFF header: "RIFF", a 4-byte size, then the form type. */
 const WEBP_FORM_OFFSET = 8;
 
-/** sharp's name for each format we accept. */
-const SHARP_FORMATS: Readonly<Record<OutputFormat, string>> = { JPG: 'jpeg', PNG: 'png', WEBP: 'webp' };
+const CHECKS: Readonly<Record<OutputFormat, (bytes: Buffer) => ImageSize>> = {
+  JPG: checkJpeg,
+  PNG: checkPng,
+  WEBP: checkWebp,
+};
 
 export function formatFromMagic(bytes: Buffer): OutputFormat | undefined {
   if (startsWith(bytes, JPEG_MAGIC, 0)) return 'JPG';
@@ -28,19 +35,20 @@ export function formatFromMagic(bytes: Buffer): OutputFormat | undefined {
   return undefined;
 }
 
-export async function detectImage(bytes: Buffer): Promise<DetectedImage> {
+/**
+ * Format, content type and size of a complete image. With `expected`, the size must match it exactly
+ * (the task's width and height), else OUTPUT_CORRUPT.
+ */
+export function detectImage(bytes: Buffer, expected?: ImageSize): DetectedImage {
   const format = formatFromMagic(bytes);
   if (!format) throw notImage('bytes are not a JPEG, PNG or WEBP image');
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes).metadata();
-  } catch (err) {
-    throw notImage(`unreadable ${format} image: ${(err as Error).message}`, err);
+  const { width, height } = CHECKS[format](bytes);
+  if (expected && (width !== expected.width || height !== expected.height)) {
+    throw outputCorrupt(
+      `${format} is ${width}×${height}, the task asked for ${expected.width}×${expected.height}`,
+    );
   }
-  if (meta.format !== SHARP_FORMATS[format] || !meta.width || !meta.height) {
-    throw notImage(`${format} signature but the headers say ${meta.format ?? 'nothing'} without dimensions`);
-  }
-  return { format, contentType: CONTENT_TYPES[format], width: meta.width, height: meta.height };
+  return { format, contentType: CONTENT_TYPES[format], width, height };
 }
 
 function startsWith(bytes: Buffer, magic: Buffer, offset: number): boolean {

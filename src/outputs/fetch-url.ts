@@ -1,12 +1,14 @@
 // Downloads a result URL under a FetchPolicy: every hop checked before it is requested, redirects followed by
-// hand, bytes counted as they stream, one deadline for all of it. Returns the body; callers verify it is an image.
+// hand, bytes counted as they stream, one deadline for all of it. A body shorter or longer than its declared
+// Content-Length is OUTPUT_CORRUPT. Returns the body; callers verify it is a whole image.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
 import { OutputFetchError } from '../errors.js';
 import { type LookupAll, resolveTarget, systemLookup } from './check-address.js';
 import { checkUrl } from './check-url.js';
 import { DEFAULT_MAX_REDIRECTS, type FetchPolicy } from './fetch-policy.js';
 import { createOutputDispatcher } from './guarded-dispatcher.js';
-import { fetchFailed, tooLarge } from './output-errors.js';
+import { fetchFailed, outputCorrupt, tooLarge } from './output-errors.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Client errors that say "later", not "never". */
@@ -73,27 +75,46 @@ async function follow(
       const retryable = res.statusCode >= 500 || RETRYABLE_CLIENT_STATUSES.has(res.statusCode);
       throw fetchFailed(`HTTP ${res.statusCode} from ${target.url.host}`, retryable);
     }
-    return readLimited(res, policy.maxBytes);
+    return readLimited(res, policy.maxBytes, deadline);
   }
 }
 
-async function readLimited(res: Dispatcher.ResponseData, maxBytes: number): Promise<Buffer> {
-  const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
+async function readLimited(
+  res: Dispatcher.ResponseData,
+  maxBytes: number,
+  deadline: AbortSignal,
+): Promise<Buffer> {
+  const header = res.headers['content-length'];
+  const declared = typeof header === 'string' && /^[0-9]+$/.test(header) ? Number(header) : undefined;
+  if (declared !== undefined && declared > maxBytes) {
     res.body.destroy();
     throw tooLarge(`output is ${declared} bytes, the limit is ${maxBytes}`);
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of res.body) {
-    total += (chunk as Buffer).length;
-    if (total > maxBytes) {
-      res.body.destroy();
-      throw tooLarge(`output exceeds the limit of ${maxBytes} bytes`);
+  try {
+    for await (const chunk of res.body) {
+      total += (chunk as Buffer).length;
+      if (total > maxBytes) {
+        res.body.destroy();
+        throw tooLarge(`output exceeds the limit of ${maxBytes} bytes`);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    // A connection closed mid-body: with a declared length, that is a body cut short.
+    if (err instanceof OutputFetchError || deadline.aborted || declared === undefined) throw err;
+    throw shortBody(total, declared, err);
   }
+  if (declared !== undefined && total !== declared) throw shortBody(total, declared);
+  // undici's pool learns the connection is free one event-loop turn after the body ends; without this
+  // turn, a caller that fetches again at once (the image checks are synchronous) opens a second socket.
+  await nextTurn();
   return Buffer.concat(chunks, total);
+}
+
+function shortBody(received: number, declared: number, cause?: unknown) {
+  return outputCorrupt(`received ${received} bytes, Content-Length declared ${declared}`, cause);
 }
 
 async function drain(body: Dispatcher.ResponseData['body']): Promise<void> {

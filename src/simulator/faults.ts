@@ -1,5 +1,7 @@
 // Fault injection: the current rates (changeable at runtime) and one roll per decision.
 // A roll happens where the fault would act, so a rate change applies to the next decision made.
+import type { OutputFormat } from '../contract/index.js';
+import { BODY_DAMAGES, damageImage } from './damage-image.js';
 import { definedOnly, type FaultName, type FaultRates, noFaults, type RatesUpdate } from './options.js';
 import type { Random } from './random.js';
 
@@ -43,6 +45,19 @@ export class Faults {
 
   roll(name: FaultName): boolean {
     return this.random.chance(this.rates[name]);
+  }
+
+  /**
+   * The body faults for one copy of an image (an inline item, or one GET of its URL): the first one that
+   * applies to the format and rolls true damages it. Undefined when the copy stays whole.
+   */
+  rollDamage(bytes: Buffer, format: OutputFormat): Buffer | undefined {
+    for (const kind of BODY_DAMAGES) {
+      if (this.rates[kind] <= 0) continue;
+      const damaged = damageImage(bytes, format, kind);
+      if (damaged && this.roll(kind)) return damaged;
+    }
+    return undefined;
   }
 
   /** The submit fault for one request, or undefined to go on; checked in a fixed order. */

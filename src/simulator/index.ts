@@ -92,6 +92,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     images,
     stats: () => ({ ...stats }),
+    counters: stats,
     results: () => results.map((r) => ({ ...r })),
     faults,
     setLatency,

@@ -26,6 +26,14 @@ export const FAULT_NAMES = [
   'nsfw',
   'uploadFail',
   'slowUpload',
+  'truncateImage',
+  'base64Prefix',
+  'pngCutIdat',
+  'jpegNoEoi',
+  'webpSizeMismatch',
+  'shortContentLength',
+  'wrongSize',
+  'bothSources',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 export type FaultRates = Record<FaultName, number>;

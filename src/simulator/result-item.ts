@@ -7,6 +7,7 @@ import {
   type ProviderTask,
   SEED_MAX,
 } from '../contract/index.js';
+import { BASE64_PREFIX_CHARS } from './damage-image.js';
 import type { WireItem } from './task-store.js';
 
 /** Price per image for bfl:3@1 at 1024×1024 (model page, shared contract §2). */
@@ -32,15 +33,23 @@ export interface ItemFacts {
   publicUrl: string;
   costZero: boolean;
   nsfw: boolean;
+  /** base64Prefix fault: the inline field keeps only its first BASE64_PREFIX_CHARS characters. */
+  base64Prefix: boolean;
+  /** bothSources fault: the item carries imageURL and imageBase64Data (plus imageDataURI if asked for). */
+  bothSources: boolean;
 }
 
 export function buildResultItem(task: ProviderTask, f: ItemFacts): WireItem {
   const item: WireItem = { taskType: 'imageInference', taskUUID: task.taskUUID, imageUUID: f.imageUUID };
   const outputType = task.outputType ?? 'URL';
-  if (outputType === 'URL')
+  const base64 = () => {
+    const all = f.bytes.toString('base64');
+    return f.base64Prefix ? all.slice(0, BASE64_PREFIX_CHARS) : all;
+  };
+  if (outputType === 'URL' || f.bothSources)
     item.imageURL = `${f.publicUrl}/image/${f.imageUUID}.${FILE_EXTENSIONS[f.format]}`;
-  else if (outputType === 'base64Data') item.imageBase64Data = f.bytes.toString('base64');
-  else item.imageDataURI = `data:${CONTENT_TYPES[f.format]};base64,${f.bytes.toString('base64')}`;
+  if (outputType === 'base64Data' || f.bothSources) item.imageBase64Data = base64();
+  if (outputType === 'dataURI') item.imageDataURI = `data:${CONTENT_TYPES[f.format]};base64,${base64()}`;
   item.seed = f.seed;
   if (task.includeCost) item.cost = f.costZero ? 0 : COST_PER_IMAGE;
   if (task.safety?.checkContent === true || task.safety?.mode === 'fast') item.NSFWContent = f.nsfw;

@@ -7,6 +7,7 @@ import type { GeneratedResult } from './generated-result.js';
 import type { ImageStore } from './image-store.js';
 import { faultRatesSchema, type Latency, latencySchema } from './options.js';
 import { errorEnvelope, providerError, writeJson } from './provider-errors.js';
+import { serveImage } from './serve-image.js';
 import type { SimulatorStats } from './stats.js';
 import { handleSubmit, type SubmitDeps } from './submit.js';
 
@@ -18,6 +19,8 @@ export interface ServerDeps {
   submit: SubmitDeps;
   images: ImageStore;
   stats: () => SimulatorStats;
+  /** The live counters, for faults the HTTP layer injects. */
+  counters: SimulatorStats;
   results: () => GeneratedResult[];
   faults: Faults;
   setLatency: (l: Latency) => void;
@@ -44,7 +47,7 @@ export function createApp(deps: ServerDeps): express.Express {
       res.status(404).type('text/plain').send('image not found or expired');
       return;
     }
-    res.type(CONTENT_TYPES[found.spec.format]).send(found.bytes);
+    serveImage(res, found.bytes, found.spec.format, deps.faults, deps.counters);
   });
 
   app.get('/__sim/stats', (_req, res) => {

@@ -20,6 +20,8 @@ export interface SimulatorStats {
   /** getResponse tasks answered. */
   polls: number;
   submitFaults: number;
+  /** Image copies handed out damaged by a body fault (inline items, GETs of an imageURL). */
+  imagesDamaged: number;
 }
 
 export function createStats(): SimulatorStats {
@@ -37,5 +39,6 @@ export function createStats(): SimulatorStats {
     uploadsFailed: 0,
     polls: 0,
     submitFaults: 0,
+    imagesDamaged: 0,
   };
 }

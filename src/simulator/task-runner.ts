@@ -1,7 +1,7 @@
 // Runs one accepted task: its items finish one after another after the configured latency, then
 // each is delivered (webhook, then upload) in the background. All of it is tracked for idle().
 import { createHash, randomUUID } from 'node:crypto';
-import { CONTENT_TYPES, type ProviderTask } from '../contract/index.js';
+import { CONTENT_TYPES, type OutputFormat, type ProviderTask } from '../contract/index.js';
 import type { Faults } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import type { ImageStore } from './image-store.js';
@@ -23,6 +23,8 @@ export const DUPLICATE_DELAY_MAX_MS = 500;
 /** Gap between the reordered webhooks of one task, so they arrive in the shuffled order. */
 export const REORDER_GAP_MIN_MS = 20;
 export const REORDER_GAP_MAX_MS = 150;
+/** wrongSize renders the image at the requested width and height divided by this. */
+export const WRONG_SIZE_DIVISOR = 2;
 const ITEM_ERROR_MESSAGE =
   'The external provider did not respond within the timeout window. The request was automatically terminated.';
 
@@ -104,9 +106,11 @@ export class TaskRunner {
       stats.itemsGenerated++;
       return { result, error };
     }
+    // wrongSize: a whole, valid image of half the requested width and height.
+    const shrink = faults.roll('wrongSize') ? WRONG_SIZE_DIVISOR : 1;
     const spec: ImageSpec = {
-      width: task.width,
-      height: task.height,
+      width: Math.max(1, Math.floor(task.width / shrink)),
+      height: Math.max(1, Math.floor(task.height / shrink)),
       format,
       quality: task.outputQuality ?? DEFAULT_OUTPUT_QUALITY,
       colour: random.int(0, PALETTE_SIZE - 1),
@@ -116,19 +120,32 @@ export class TaskRunner {
     images.add(result.imageUUID, base, spec, (task.outputType ?? 'URL') === 'URL' ? task.ttl : undefined);
     result.sha256 = createHash('sha256').update(bytes).digest('hex');
     result.size = bytes.length;
+    const base64Prefix = (task.outputType ?? 'URL') !== 'URL' && faults.roll('base64Prefix');
+    if (base64Prefix) stats.imagesDamaged++;
     const item = buildResultItem(task, {
       imageUUID: result.imageUUID,
       seed: result.seed,
       format,
-      bytes,
+      bytes: this.inlineCopy(task, bytes, format),
       publicUrl: this.d.publicUrl(),
       costZero: faults.roll('cost0'),
       nsfw: faults.roll('nsfw'),
+      base64Prefix,
+      bothSources: faults.roll('bothSources'),
     });
     record.items[index] = { status: 'success', item };
     results.push(result);
     stats.itemsGenerated++;
     return { result, item, bytes };
+  }
+
+  /** The bytes an inline item carries: the image, or a damaged copy when a body fault rolls. URLs roll per GET. */
+  private inlineCopy(task: ProviderTask, bytes: Buffer, format: OutputFormat): Buffer {
+    if ((task.outputType ?? 'URL') === 'URL') return bytes;
+    const damaged = this.d.faults.rollDamage(bytes, format);
+    if (!damaged) return bytes;
+    this.d.stats.imagesDamaged++;
+    return damaged;
   }
 
   /** Webhook first; the upload starts once the first webhook POST is done (or right away without one). */
@@ -188,8 +205,10 @@ export class TaskRunner {
     if (url === undefined || done.error) return;
     const { faults, uploader, tracker } = this.d;
     const fault = { fail: faults.roll('uploadFail'), slow: faults.roll('slowUpload') };
+    const damaged = faults.rollDamage(done.bytes, done.result.format);
+    if (damaged) this.d.stats.imagesDamaged++;
     void tracker.run(async () => {
-      const ok = await uploader.upload(url, done.bytes, done.result.contentType, fault);
+      const ok = await uploader.upload(url, damaged ?? done.bytes, done.result.contentType, fault);
       if (ok && done.result.delivered === 'none') done.result.delivered = 'upload';
     });
   }

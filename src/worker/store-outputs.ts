@@ -1,10 +1,14 @@
 // Stores every received-but-unstored output of a task in S3, at most once per slot.
 // Webhook mode: fetch or decode the bytes (SSRF-guarded) and PUT them. Upload mode: the provider PUTs
-// to our presigned URL after its webhook, so confirm the object (HEAD, size > 0), hash it and set its
-// metadata; if it never arrives, fall back to fetching the result ourselves.
+// to our presigned URL after its webhook, so confirm the object (HEAD, size > 0, whole and of the task's
+// size), hash it and set its metadata; if it never arrives or fails the checks, fetch the result ourselves.
 import { createHash } from 'node:crypto';
 import { CONTENT_TYPES, type OutputFormat, type ResultItem } from '../contract/index.js';
+import { OutputFetchError } from '../errors.js';
+import { detectImage } from '../outputs/detect-image.js';
 import { getOutputBytes } from '../outputs/get-output-bytes.js';
+import { refuseAmbiguous } from '../outputs/image-source.js';
+import { outputCorrupt } from '../outputs/output-errors.js';
 import { outputKey } from '../storage/key-layout.js';
 import type { QueuedTask } from '../tasks/job-data.js';
 import type { ReceivedItem, StoredOutput, TaskRecord } from '../tasks/types.js';
@@ -67,14 +71,25 @@ async function storeOne(
   const prefix = deps.config.S3_KEY_PREFIX;
   let out: StoredOutput;
   if (rec.mode === 'upload') {
+    // The same contract breach as in webhook mode, even when the upload itself arrived (README "Guarantees").
+    refuseAmbiguous(r.item);
     const format: OutputFormat = task.outputFormat ?? 'JPG';
     const key = outputKey(prefix, rec.taskUUID, r.slot, format);
     const head = await deps.store.head(key);
-    if (head && head.size > 0) {
-      const bytes = await deps.store.get(key);
+    const bytes = head && head.size > 0 ? await deps.store.get(key) : undefined;
+    const refused = bytes && uploadRefusal(bytes, task, format);
+    if (bytes && !refused) {
       const metadata = metadataOf(rec.taskUUID, r);
       await deps.store.replaceMetadata(key, { contentType: CONTENT_TYPES[format], metadata });
       out = toOutput(r, deps.store.bucket, key, bytes.length, sha256(bytes), CONTENT_TYPES[format]);
+    } else if (refused) {
+      // The provider's PUT is unusable: remove it so it can never be taken for the output, then fetch.
+      deps.logger.warn(
+        { taskUUID: rec.taskUUID, slot: r.slot, code: refused.code, reason: refused.message },
+        'uploaded output failed its checks; deleted, fetching result',
+      );
+      await deps.store.delete(key);
+      out = await fetchAndPut(deps, rec, task, r);
     } else if (Date.now() - r.receivedAt < deps.config.UPLOAD_CONFIRM_TIMEOUT_MS) {
       return 'awaiting';
     } else {
@@ -82,10 +97,10 @@ async function storeOne(
         { taskUUID: rec.taskUUID, slot: r.slot },
         'provider upload never arrived; fetching result',
       );
-      out = await fetchAndPut(deps, rec, r);
+      out = await fetchAndPut(deps, rec, task, r);
     }
   } else {
-    out = await fetchAndPut(deps, rec, r);
+    out = await fetchAndPut(deps, rec, task, r);
   }
   const marked = await deps.tasks.markStored(rec.taskUUID, out);
   if (marked) {
@@ -95,14 +110,35 @@ async function storeOne(
   return out;
 }
 
-async function fetchAndPut(deps: WorkerDeps, rec: TaskRecord, r: ReceivedItem): Promise<StoredOutput> {
-  const got = await getOutputBytes(r.item, deps.fetchPolicy, deps.fetchDispatcher);
+async function fetchAndPut(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  task: QueuedTask,
+  r: ReceivedItem,
+): Promise<StoredOutput> {
+  // Verified whole and of the task's size before the PUT (README "Guarantees"); OUTPUT_CORRUPT retries.
+  const got = await getOutputBytes(r.item, deps.fetchPolicy, deps.fetchDispatcher, {
+    width: task.width,
+    height: task.height,
+  });
   const key = outputKey(deps.config.S3_KEY_PREFIX, rec.taskUUID, r.slot, got.format);
   const obj = await deps.store.put(key, got.bytes, {
     contentType: got.contentType,
     metadata: metadataOf(rec.taskUUID, r),
   });
   return toOutput(r, obj.bucket, obj.key, obj.size, obj.sha256, obj.contentType);
+}
+
+/** Why an uploaded object may not be recorded (incomplete, wrong size or format), or undefined when it may. */
+function uploadRefusal(bytes: Buffer, task: QueuedTask, format: OutputFormat): OutputFetchError | undefined {
+  try {
+    const got = detectImage(bytes, { width: task.width, height: task.height });
+    if (got.format === format) return undefined;
+    return outputCorrupt(`uploaded ${got.format} where the task asked for ${format}`);
+  } catch (e) {
+    if (e instanceof OutputFetchError) return e;
+    throw e;
+  }
 }
 
 function metadataOf(taskUUID: string, r: ReceivedItem): Record<string, string> {

@@ -725,6 +725,11 @@ describe('bad input: webhooks and result URLs through an allow-listed host', () 
         want: 'OUTPUT_NOT_IMAGE',
       },
       { name: 'no image field at all', image: {}, want: 'OUTPUT_MISSING' },
+      {
+        name: 'imageURL and imageBase64Data in one item',
+        image: { imageURL: `${host.url}/ok.jpg`, imageBase64Data: host.image.toString('base64') },
+        want: 'OUTPUT_AMBIGUOUS',
+      },
     ];
     await runResultCases(p, cases, 'result URLs through an allow-listed host');
     expect(host.hits('/ok.jpg'), 'the control image was fetched').toBeGreaterThan(0);

@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 
-const IMAGE_SIDE = 32;
+/** The tests' tasks ask for 1024×1024, and a stored output must be the task's size. */
+const IMAGE_SIDE = 1024;
 const STREAM_CHUNK = 64 * 1024;
 
 export interface HostileServer {

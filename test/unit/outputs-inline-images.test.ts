@@ -66,14 +66,15 @@ describe('inline results', () => {
     expect(out.format).toBe('PNG');
   });
 
-  it('a result with no image field, or with more than one, is OUTPUT_MISSING and final', async () => {
+  it('a result with no image field is OUTPUT_MISSING, with more than one OUTPUT_AMBIGUOUS; both final', async () => {
     const none = await failure(getOutputBytes(base as ResultItem, policy));
     expect(none).toMatchObject({ code: 'OUTPUT_MISSING', retryable: false });
     const b64 = images.png.toString('base64');
     const two = await failure(
       getOutputBytes({ ...base, imageBase64Data: b64, imageURL: 'https://im.runware.ai/x.png' }, policy),
     );
-    expect(two.code).toBe('OUTPUT_MISSING');
+    expect(two).toMatchObject({ code: 'OUTPUT_AMBIGUOUS', retryable: false });
+    expect(two.message).toContain('imageURL, imageBase64Data');
     expect((await failure(getOutputBytes({ ...base, imageURL: '' }, policy))).code).toBe('OUTPUT_MISSING');
   });
 
@@ -151,15 +152,15 @@ describe('image detection', () => {
     expect(formatFromMagic(Buffer.from([0xff, 0xd8]))).toBeUndefined();
   });
 
-  it('refuses a valid signature followed by garbage', async () => {
+  it('refuses a valid signature followed by garbage', () => {
     const fake = Buffer.concat([images.png.subarray(0, 8), Buffer.alloc(200, 7)]);
-    expect((await failure(detectImage(fake))).code).toBe('OUTPUT_NOT_IMAGE');
+    expect(thrown(() => detectImage(fake)).code).toBe('OUTPUT_NOT_IMAGE');
   });
 
   it('refuses other image formats such as GIF', async () => {
     const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } })
       .gif()
       .toBuffer();
-    expect((await failure(detectImage(gif))).code).toBe('OUTPUT_NOT_IMAGE');
+    expect(thrown(() => detectImage(gif)).code).toBe('OUTPUT_NOT_IMAGE');
   });
 });
