@@ -101,5 +101,9 @@ function describe(ev: RelayEvent): string {
     }
     case 'batch.resumed':
       return `budget raised to ${usd(ev.data.budgetUsd)}: resumed`;
+    case 'relay.webhooks_degraded':
+      return `${Math.round(ev.data.lossRatio * 100)}% of recent results came by polling: new tasks are polled first`;
+    case 'relay.webhooks_recovered':
+      return `${ev.data.webhooksSeen} webhook(s) arrived again: new tasks are webhook-first`;
   }
 }
