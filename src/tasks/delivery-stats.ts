@@ -106,19 +106,8 @@ export class DeliveryStats {
     return r === 2;
   }
 
-  async readHealth(): Promise<DeliveryHealth> {
-    const [state, webhook, polled] = await this.redis.hmget(
-      this.keys.deliveryHealth(),
-      '_state',
-      'webhook',
-      'polled',
-    );
-    const w = Number(webhook ?? 0);
-    const p = Number(polled ?? 0);
-    return {
-      mode: state === 'degraded' ? 'poll-first' : 'webhook-first',
-      lossRatio: w + p > 0 ? p / (w + p) : null,
-    };
+  readHealth(): Promise<DeliveryHealth> {
+    return readDeliveryHealth(this.redis, this.keys);
   }
 
   /** The class's histogram (decayed weights by bucket); empty when nothing was learned yet. */
@@ -135,4 +124,18 @@ export class DeliveryStats {
       Math.max(1, ratePerSec * POLL_BURST_SECONDS),
     );
   }
+}
+
+/** Webhook health as readers (dashboard, metrics) see it; writes go through DeliveryStats. */
+export async function readDeliveryHealth(
+  redis: RedisClient,
+  keys: Pick<TaskKeys, 'deliveryHealth'>,
+): Promise<DeliveryHealth> {
+  const [state, webhook, polled] = await redis.hmget(keys.deliveryHealth(), '_state', 'webhook', 'polled');
+  const w = Number(webhook ?? 0);
+  const p = Number(polled ?? 0);
+  return {
+    mode: state === 'degraded' ? 'poll-first' : 'webhook-first',
+    lossRatio: w + p > 0 ? p / (w + p) : null,
+  };
 }

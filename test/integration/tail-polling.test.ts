@@ -46,7 +46,7 @@ async function relayEvents(pl: Pipeline): Promise<RelayEvent[]> {
   const entries = await pl.redis.xrange(pl.svc.tasks.keys.events(), '-', '+');
   return entries
     .map(([id, fields]) => parseStreamEntry(id, fields))
-    .filter((e): e is RelayEvent => e !== null && e.type.startsWith('relay.'));
+    .filter((e): e is RelayEvent => e?.type.startsWith('relay.') === true);
 }
 
 async function metric(pl: Pipeline, name: string): Promise<number> {
@@ -84,6 +84,31 @@ describe('adaptive polling', () => {
     const s = await waitEnded(pl, taskUUID);
     expect(s?.state, s?.reason ?? '').toBe('completed');
     expect((await pl.svc.tasks.get(taskUUID))!.polls).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('poll budget and overdue status', () => {
+  it('polls beyond the queue-wide budget wait, and status shows the task overdue, waiting for its webhook', async () => {
+    // One token, refilled once in ~17 minutes: the first due task polls, the second must wait.
+    p = await startPipeline({
+      sim: { faults: { dropWebhook: 1 } },
+      env: { ...fastPolicy, POLL_RATE_MAX: '0.001', RESULT_DEADLINE_MS: '600000' },
+    });
+    const a = await p.producer.enqueue(task(11));
+    const first = await waitEnded(p, a.taskUUID);
+    expect(first?.state).toBe('completed');
+    const b = await p.producer.enqueue(task(12));
+    const pl = p;
+    await until(
+      async () => (await readTaskStatus(pl.svc, b.taskUUID))?.overdue === true,
+      DEADLINE_MS,
+      'second task overdue',
+    );
+    const s = await readTaskStatus(pl.svc, b.taskUUID);
+    expect(s).toMatchObject({ state: 'submitted', overdue: true, waitingFor: 'waiting for webhook' });
+    expect(s!.overdueForMs).toBeGreaterThan(0);
+    expect(pl.sim.stats().polls).toBe(1);
+    expect((await pl.svc.tasks.get(b.taskUUID))!.polls).toBe(0);
   });
 });
 

@@ -52,7 +52,11 @@ export function registerStatus(program: Command): void {
 }
 
 function printTask(t: TaskStatus, indent: string): void {
-  const why = t.reason ? ` — ${t.reason}` : '';
+  const late =
+    t.overdue && t.overdueForMs !== null
+      ? ` — overdue ${Math.round(t.overdueForMs / 1000)}s (${t.waitingFor ?? 'in flight'})`
+      : '';
+  const why = t.reason ? ` — ${t.reason}` : late;
   console.log(`${indent}${t.taskUUID} ${t.state}${why}`);
   for (const out of t.outputs) {
     console.log(
