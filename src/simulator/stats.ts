@@ -19,6 +19,8 @@ export interface SimulatorStats {
   uploadsFailed: number;
   /** getResponse tasks answered. */
   polls: number;
+  /** Requests made only of getResponse tasks, answered or not (a 503 counts too). */
+  pollRequests: number;
   submitFaults: number;
 }
 
@@ -36,6 +38,7 @@ export function createStats(): SimulatorStats {
     uploads: 0,
     uploadsFailed: 0,
     polls: 0,
+    pollRequests: 0,
     submitFaults: 0,
   };
 }

@@ -89,6 +89,17 @@ export class DeliveryStats {
     return r === 2;
   }
 
+  /**
+   * Move a task's due time (and first poll) once the sketch says better than it did at submit: the
+   * record's dueAt/nextPollAt and its score in the in-flight set (overdue views), in one MULTI.
+   */
+  async moveDue(taskUUID: string, dueAt: number): Promise<void> {
+    const multi = this.redis.multi();
+    multi.hset(this.keys.task(taskUUID), 'dueAt', dueAt, 'nextPollAt', dueAt);
+    multi.zadd(this.keys.inflight(), 'XX', dueAt, taskUUID);
+    await multi.exec();
+  }
+
   /** `count` results were recovered by polling. Returns true when this switched to poll-first. */
   async notePolled(count: number, now = Date.now()): Promise<boolean> {
     const r = await this.redis.krNotePolled(

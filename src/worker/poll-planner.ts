@@ -6,6 +6,7 @@ import type { DeliveryStats } from '../tasks/delivery-stats.js';
 import type { QueuedTask } from '../tasks/job-data.js';
 import { type Histogram, latencyClassOf } from '../tasks/latency-sketch.js';
 import {
+  hasLearned,
   nextPollDelay,
   overdueAfterMs,
   type PollParams,
@@ -34,12 +35,31 @@ export class PollPlanner {
     this.health = new WebhookHealth(delivery, logger, clock);
   }
 
-  /** The first poll time of a task submitted at `now` (its due time); tags its latency class. */
+  /**
+   * The first poll time of a task submitted at `now`; tags its latency class. While its class has
+   * learned too little (the prior decides), this is only a first check after POLL_MIN_DELAY_MS, where
+   * `recheckDue` plans again from what was learned meanwhile: a batch submitted at once does not keep
+   * the prior's guess.
+   */
   async firstPollAt(task: QueuedTask, now: number): Promise<number> {
     const cls = latencyClassOf(task);
     const [h, mode] = await Promise.all([this.sketch(cls), this.health.mode()]);
     await this.delivery.tagLatencyClass(task.taskUUID, cls);
-    return now + overdueAfterMs(h, mode, this.params, task.numberResults ?? 1);
+    const due = overdueAfterMs(h, mode, this.params, task.numberResults ?? 1);
+    return now + (hasLearned(h) ? due : Math.min(due, this.params.minDelayMs));
+  }
+
+  /**
+   * Before a task's first poll: its due time by the sketch as it is now. When that is later than
+   * `now`, the due time moves there (record and overdue index) and the caller parks until the
+   * returned time: the due time, or while the class is still unlearned, the next check.
+   */
+  async recheckDue(task: QueuedTask, submittedAt: number, now: number): Promise<number> {
+    const [h, mode] = await Promise.all([this.sketch(latencyClassOf(task)), this.health.mode()]);
+    const due = submittedAt + overdueAfterMs(h, mode, this.params, task.numberResults ?? 1);
+    if (due <= now) return due;
+    await this.delivery.moveDue(task.taskUUID, due);
+    return hasLearned(h) ? due : Math.min(due, now + this.params.minDelayMs);
   }
 
   /** Delay after the `polls`-th poll found results still missing. */
@@ -63,7 +83,8 @@ export class PollPlanner {
     const hit = this.sketches.get(cls);
     if (hit && now - hit.at < SKETCH_CACHE_MS) return hit.h;
     const h = await this.delivery.histogram(cls);
-    this.sketches.set(cls, { h, at: now });
+    // An unlearned sketch is read again next time: the first observations matter most.
+    if (hasLearned(h)) this.sketches.set(cls, { h, at: now });
     return h;
   }
 }

@@ -39,14 +39,19 @@ export function pollParamsFromConfig(cfg: Config): PollParams {
   };
 }
 
+/** Whether the sketch holds enough observations to stand without the prior. */
+export function hasLearned(h: Histogram): boolean {
+  let learned = 0;
+  for (const w of h.values()) learned += w;
+  return learned >= PRIOR_OBSERVATIONS * SKETCH_WEIGHT;
+}
+
 /**
  * The sketch, with the prior mixed in while it holds fewer than PRIOR_OBSERVATIONS (the prior scales
  * with the task's result count: results come one by one).
  */
 export function withPrior(h: Histogram, p: PollParams, results: number): Histogram {
-  let learned = 0;
-  for (const w of h.values()) learned += w;
-  if (learned >= PRIOR_OBSERVATIONS * SKETCH_WEIGHT) return h;
+  if (hasLearned(h)) return h;
   return mergeHistograms(h, priorHistogram(p.priorMs * Math.max(1, results)));
 }
 

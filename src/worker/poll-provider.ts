@@ -51,7 +51,8 @@ export interface PollStep {
 }
 
 /**
- * A poll that is due: within the queue-wide budget (else parked until a token is free, without
+ * A poll that is due: first re-checked against the sketch as it is now (before the first poll only);
+ * within the queue-wide budget (else parked until a token is free, without
  * counting as a poll); a transient failure is retried within seconds (jittered), not at the next
  * backed-off time; an empty answer backs off from the class median (poll-policy.ts).
  */
@@ -62,6 +63,10 @@ export async function pollWhenDue(
   log: Logger,
   now: number,
 ): Promise<PollStep> {
+  if (rec.polls === 0 && rec.submittedAt !== undefined) {
+    const recheckAt = await deps.poll.recheckDue(task, rec.submittedAt, now);
+    if (recheckAt > now) return { progressed: false, wakeAt: recheckAt };
+  }
   const wait = await deps.poll.pollPermit();
   if (wait > 0) return { progressed: false, wakeAt: now + wait };
   let polled: PollOutcome;

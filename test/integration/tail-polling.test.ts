@@ -68,6 +68,18 @@ describe('adaptive polling', () => {
     expect(rec!.dueAt - rec!.submittedAt!).toBeLessThan(Number(OLD_FIRST_POLL_MS) / 10);
   });
 
+  it('a batch submitted before anything is learned re-plans its first polls from what its webhooks teach', async () => {
+    // The prior alone would put every first poll at the 60 s cap, past the deadline.
+    p = await startPipeline({
+      sim: { faults: { dropWebhook: 0.2 }, seed: 5 },
+      env: { ...fastPolicy, LATENCY_PRIOR_MS: OLD_FIRST_POLL_MS },
+    });
+    const batch = await p.producer.enqueueBatch(Array.from({ length: 30 }, (_, i) => task(100 + i)));
+    const s = await waitForBatch(p, batch.batchId, DEADLINE_MS * 2);
+    expect(p.sim.stats().webhooksDropped).toBeGreaterThan(0);
+    expect(s).toMatchObject({ completed: 30, failed: 0 });
+  });
+
   it('a getResponse answered 503 is retried within seconds, not at the next backed-off interval', async () => {
     p = await startPipeline({ sim: { faults: { dropWebhook: 1 } }, env: fastPolicy });
     const { taskUUID } = await p.producer.enqueue(task(2));
