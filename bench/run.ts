@@ -1,5 +1,5 @@
 // `npm run bench [-- <id>...]`: runs the benchmarks (all, or those named: e2e, inflight, webhook,
-// enqueue, redis) one after another, prints a summary, writes bench/results/latest.json and
+// enqueue, redis, tail) one after another, prints a summary, writes bench/results/latest.json and
 // regenerates the results section of BENCHMARKS.md. Exits 1 when a benchmark failed.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,7 @@ import {
   writeResultsSection,
 } from './support/report.js';
 import type { BenchModule, BenchResult } from './support/result.js';
+import { tailLatency } from './tail-latency.js';
 import { webhookAck } from './webhook-ack.js';
 
 const BENCHMARKS: readonly BenchModule[] = [
@@ -25,6 +26,7 @@ const BENCHMARKS: readonly BenchModule[] = [
   webhookAck,
   enqueueRate,
   redisCommands,
+  tailLatency,
 ];
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS_JSON = join(here, 'results', 'latest.json');

@@ -1,6 +1,7 @@
 // A batch as the dashboard shows it: the public BatchStatus plus overdue tasks and the budget hold, and
 // the queue-wide summary (paused and why, overdue, job counts). Reads only; never scans a whole batch.
 import { type BatchStatus, readBatchStatus } from '../status/read-status.js';
+import { type DeliveryHealth, readDeliveryHealth } from '../tasks/delivery-stats.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { countOverdueInBatch, countOverdueInQueue } from './overdue-tasks.js';
 
@@ -19,6 +20,8 @@ export interface QueueSummary {
   pausedReason: string | null;
   overdue: number;
   counts: Record<string, number>;
+  /** Share of recent results recovered by polling, and whether new tasks are polled first. */
+  webhooks: DeliveryHealth;
 }
 
 type Ctx = Pick<DashboardContext, 'redis' | 'queue' | 'tasks' | 'batches'>;
@@ -47,11 +50,12 @@ export async function listBatches(ctx: Ctx, offset: number, limit: number): Prom
 }
 
 export async function readQueueSummary(ctx: Ctx): Promise<QueueSummary> {
-  const [paused, pausedReason, overdue, counts] = await Promise.all([
+  const [paused, pausedReason, overdue, counts, webhooks] = await Promise.all([
     ctx.queue.isPaused(),
     ctx.tasks.queuePausedReason(),
     countOverdueInQueue(ctx),
     ctx.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
+    readDeliveryHealth(ctx.redis, ctx.tasks.keys),
   ]);
-  return { paused, pausedReason, overdue, counts };
+  return { paused, pausedReason, overdue, counts, webhooks };
 }

@@ -54,7 +54,13 @@ export function renderQueueBanner(q: QueueSummary): SafeHtml {
   <span data-queue="active">${c.active ?? 0}</span> submitting or storing ·
   <span data-queue="delayed">${c.delayed ?? 0}</span> parked (in flight or backing off) ·
   <span data-queue="overdue">${q.overdue}</span> overdue ·
-  <span data-queue="failed">${c.failed ?? 0}</span> failed jobs
+  <span data-queue="failed">${c.failed ?? 0}</span> failed jobs ·
+  webhooks lost <span data-queue="webhookLoss">${formatLoss(q.webhooks.lossRatio)}</span><span data-queue="pollFirst">${q.webhooks.mode === 'poll-first' ? ' (poll-first)' : ''}</span>
 </p>
 </section>`;
+}
+
+/** The recent share of results that only polling delivered, e.g. "3%" ("—" before any result). */
+export function formatLoss(ratio: number | null): string {
+  return ratio === null ? '—' : `${Math.round(ratio * 100)}%`;
 }

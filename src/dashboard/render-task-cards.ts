@@ -35,7 +35,7 @@ export function renderTaskCard(t: DashboardTask): SafeHtml {
   return html`<article class="card state-${t.state}" data-task="${t.taskUUID}" data-state="${t.state}">
 <div class="thumbs n${Math.min(t.outputs.length, 4)}">${thumbs}</div>
 <div class="meta">
-  <p class="status"><span class="badge badge-${t.state}">${t.state}</span>${t.overdue ? html` <span class="badge badge-overdue" title="results were due ${formatTime(t.dueAt)}">overdue</span>` : ''}
+  <p class="status"><span class="badge badge-${t.state}">${t.state}</span>${t.overdue ? html` <span class="badge badge-overdue" title="results were due ${formatTime(t.dueAt)}">overdue${t.overdueForMs !== null ? ` ${formatDuration(t.overdueForMs)}` : ''}${t.waitingFor ? ` · ${t.waitingFor}` : ''}</span>` : ''}
     ${t.jobState !== t.state ? html`<span class="muted" title="BullMQ job state">job ${t.jobState === 'unknown' ? 'removed' : t.jobState}</span>` : ''}</p>
   <p class="prompt">${t.positivePrompt ?? '(prompt no longer in the queue)'}</p>
   <dl>

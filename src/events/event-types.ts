@@ -55,6 +55,10 @@ export const eventDataSchemas = {
     mayBillImages: z.number().nullable(),
     detail: z.record(z.string(), z.unknown()).optional(),
   }),
+  /** Polling recovered more than WEBHOOK_LOSS_THRESHOLD of recent slots: new tasks are polled first. */
+  'relay.webhooks_degraded': z.looseObject({ lossRatio: z.number() }),
+  /** Webhooks arrived again while poll-first: new tasks are webhook-first again. */
+  'relay.webhooks_recovered': z.looseObject({ webhooksSeen: z.number() }),
 } as const;
 
 export type RelayEventType = keyof typeof eventDataSchemas;
@@ -68,6 +72,8 @@ const common = {
 };
 const taskEvent = { ...common, taskUUID: z.string(), batchId: z.string().optional() };
 const batchEvent = { ...common, batchId: z.string() };
+/** Service-wide events: about the relay itself, no task or batch. */
+const relayEvent = { ...common, batchId: z.string().optional() };
 
 export const relayEventSchema = z.discriminatedUnion('type', [
   z.object({ ...taskEvent, type: z.literal('task.completed'), data: eventDataSchemas['task.completed'] }),
@@ -85,6 +91,16 @@ export const relayEventSchema = z.discriminatedUnion('type', [
     batchId: z.string().optional(),
     type: z.literal('operator.action'),
     data: eventDataSchemas['operator.action'],
+  }),
+  z.object({
+    ...relayEvent,
+    type: z.literal('relay.webhooks_degraded'),
+    data: eventDataSchemas['relay.webhooks_degraded'],
+  }),
+  z.object({
+    ...relayEvent,
+    type: z.literal('relay.webhooks_recovered'),
+    data: eventDataSchemas['relay.webhooks_recovered'],
   }),
 ]);
 

@@ -15,14 +15,17 @@ import { createOutputDispatcher } from '../outputs/guarded-dispatcher.js';
 import { RunwareClient } from '../provider/runware-client.js';
 import { ObjectStore } from '../storage/object-store.js';
 import { BatchStore } from '../tasks/batch-store.js';
+import { DeliveryStats } from '../tasks/delivery-stats.js';
 import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { openQueue, type TaskQueue } from '../tasks/queue.js';
 import { connectRedis } from '../tasks/redis-connection.js';
 import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
+import { PollPlanner } from '../worker/poll-planner.js';
 import { guardMetrics } from './metrics-access.js';
 import { collectQueueDepths } from './queue-depth-metrics.js';
+import { collectWebhookLoss } from './webhook-loss-metric.js';
 
 export type Role = 'worker' | 'webhook' | 'all';
 
@@ -80,6 +83,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   await store.ensureBucket();
   const metrics = new RelayMetrics();
   collectQueueDepths(metrics, queue, tasks);
+  const delivery = new DeliveryStats(redis, tasks.keys, {
+    lossThreshold: config.WEBHOOK_LOSS_THRESHOLD,
+    minSlots: config.WEBHOOK_HEALTH_MIN_SLOTS,
+    recoverAfter: config.WEBHOOK_RECOVER_AFTER,
+  });
+  collectWebhookLoss(metrics, delivery);
   const ctx: ServiceContext = {
     config,
     redis,
@@ -104,7 +113,18 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const fetchPolicy = fetchPolicyFromConfig(config);
     const fetchDispatcher = createOutputDispatcher(fetchPolicy);
     worker = createTaskWorker(
-      { config, tasks, client, store, fetchPolicy, fetchDispatcher, queue, metrics, logger },
+      {
+        config,
+        tasks,
+        client,
+        store,
+        fetchPolicy,
+        fetchDispatcher,
+        queue,
+        metrics,
+        logger,
+        poll: new PollPlanner(delivery, config, logger),
+      },
       workerRedis,
       opts.worker,
     );
@@ -138,6 +158,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
           queue,
           metrics,
           logger,
+          delivery,
         },
         { bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES },
       );

@@ -18,4 +18,6 @@ export interface GeneratedResult {
   error?: { code: string; message: string };
   /** 'webhook' once a webhook got a 2xx, else 'upload' once a PUT did, else 'none'. */
   delivered: 'webhook' | 'upload' | 'none';
+  /** From the task's acceptance until this item was done (the provider's own latency for it). */
+  latencyMs: number;
 }

@@ -41,7 +41,14 @@ export type FaultRates = Record<FaultName, number>;
 export interface Latency {
   minMs: number;
   maxMs: number;
+  /** With a median: lognormal (median × e^(sigma·N(0,1))), clamped to [minMs, maxMs]; else uniform. */
+  medianMs?: number | undefined;
+  /** The lognormal's shape; default DEFAULT_LOGNORMAL_SIGMA. */
+  sigma?: number | undefined;
 }
+
+/** A lognormal with sigma 0.5 has p95 ≈ 2.3× and p99 ≈ 3.2× its median. */
+export const DEFAULT_LOGNORMAL_SIGMA = 0.5;
 
 export interface WebhookOptions {
   timeoutMs?: number;
@@ -79,7 +86,12 @@ export const faultRatesSchema = z.strictObject(
 );
 
 export const latencySchema = z
-  .strictObject({ minMs: z.number().int().min(0), maxMs: z.number().int().min(0) })
+  .strictObject({
+    minMs: z.number().int().min(0),
+    maxMs: z.number().int().min(0),
+    medianMs: z.number().positive().optional(),
+    sigma: z.number().positive().optional(),
+  })
   .refine((l) => l.minMs <= l.maxMs, { error: 'latency.minMs must not exceed latency.maxMs' });
 
 const optionsSchema = z.object({

@@ -19,6 +19,8 @@ export interface SimulatorStats {
   uploadsFailed: number;
   /** getResponse tasks answered. */
   polls: number;
+  /** Requests made only of getResponse tasks, answered or not (a 503 counts too). */
+  pollRequests: number;
   submitFaults: number;
   /** Image copies handed out damaged by a body fault (inline items, GETs of an imageURL). */
   imagesDamaged: number;
@@ -38,6 +40,7 @@ export function createStats(): SimulatorStats {
     uploads: 0,
     uploadsFailed: 0,
     polls: 0,
+    pollRequests: 0,
     submitFaults: 0,
     imagesDamaged: 0,
   };

@@ -44,6 +44,8 @@ export async function handleSubmit(
   const auth = authenticate(parsed, authorization, deps.apiKey);
   if (!auth.ok) return { status: 401, body: writeJson(errorEnvelope(auth.error)) };
   if (auth.tasks.length === 0) return badBody('The request holds no task.');
+  if (auth.tasks.every((t) => (t as { taskType?: unknown } | null)?.taskType === 'getResponse'))
+    deps.stats.pollRequests++;
   const fault = deps.faults.rollSubmit();
   if (fault) {
     deps.stats.submitFaults++;

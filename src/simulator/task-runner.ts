@@ -5,7 +5,7 @@ import { CONTENT_TYPES, type OutputFormat, type ProviderTask } from '../contract
 import type { Faults } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import type { ImageStore } from './image-store.js';
-import type { Latency } from './options.js';
+import { DEFAULT_LOGNORMAL_SIGMA, type Latency } from './options.js';
 import { type ProviderErrorBody, providerError, writeJson } from './provider-errors.js';
 import type { Random } from './random.js';
 import { assembleImage, type ImageSpec, PALETTE_SIZE, renderBase } from './render-image.js';
@@ -63,12 +63,13 @@ export class TaskRunner {
     if (task.webhookURL === undefined) markFirst();
     const reorder = task.webhookURL !== undefined && this.d.faults.roll('reorderWebhooks');
     const held: Finished[] = [];
+    const acceptedAt = Date.now();
     const completed = this.d.tracker.run(async () => {
       try {
         for (let i = 0; i < record.items.length; i++) {
-          const { minMs, maxMs } = this.d.latency();
-          await this.d.tracker.sleep(this.d.random.int(minMs, maxMs));
+          await this.d.tracker.sleep(drawLatency(this.d.latency(), this.d.random));
           const done = await this.finishItem(task, record, i);
+          done.result.latencyMs = Date.now() - acceptedAt;
           if (reorder) held.push(done);
           else this.deliver(task, done, markFirst);
         }
@@ -94,6 +95,7 @@ export class TaskRunner {
       sha256: '',
       size: 0,
       delivered: 'none',
+      latencyMs: 0,
     };
     if (faults.roll('itemError')) {
       const error = providerError('timeoutProvider', ITEM_ERROR_MESSAGE, {
@@ -212,4 +214,13 @@ export class TaskRunner {
       if (ok && done.result.delivered === 'none') done.result.delivered = 'upload';
     });
   }
+}
+
+/** One item's generation time: uniform in [minMs, maxMs], or lognormal around medianMs, clamped. */
+export function drawLatency(l: Latency, random: Random): number {
+  if (l.medianMs === undefined) return random.int(l.minMs, l.maxMs);
+  // Box–Muller: a standard normal from two uniforms (1 - next() keeps the log argument above 0).
+  const z = Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+  const ms = l.medianMs * Math.exp((l.sigma ?? DEFAULT_LOGNORMAL_SIGMA) * z);
+  return Math.round(Math.min(l.maxMs, Math.max(l.minMs, ms)));
 }

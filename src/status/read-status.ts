@@ -3,6 +3,7 @@
 
 import type { RelayState } from '../tasks/relay-state.js';
 import type { ProviderFailure, StoredOutput } from '../tasks/types.js';
+import { describeOverdue, isOverdue, type OverdueStage } from './overdue-stage.js';
 
 export type StatusContext = Pick<RelayState, 'queue' | 'tasks' | 'batches'>;
 
@@ -24,6 +25,10 @@ export interface TaskStatus {
   finishedAt: number | null;
   /** Results are due (first poll time passed) and not all stored yet. */
   overdue: boolean;
+  /** How long past its due time an overdue task is (null when not overdue). */
+  overdueForMs: number | null;
+  /** What an overdue task waits for (null when not overdue); see overdue-stage.ts. */
+  waitingFor: OverdueStage | null;
   reason: string | null;
   providerError: ProviderFailure | null;
   cost: number;
@@ -62,6 +67,7 @@ export async function readTaskStatus(ctx: StatusContext, taskUUID: string): Prom
   const outputs = rec ? await ctx.tasks.storedOutputs(taskUUID) : [];
   const task = job?.data.task;
   const now = Date.now();
+  const late = isOverdue(rec, now) ? await describeOverdue(ctx.tasks, rec, outputs.length, now) : null;
   return {
     taskUUID,
     batchId: rec?.batchId ?? job?.data.batchId ?? null,
@@ -75,7 +81,9 @@ export async function readTaskStatus(ctx: StatusContext, taskUUID: string): Prom
     enqueuedAt: job?.data.enqueuedAt ?? null,
     submittedAt: rec?.submittedAt ?? null,
     finishedAt: rec?.finishedAt ?? null,
-    overdue: rec?.state === 'submitted' && rec.dueAt > 0 && now > rec.dueAt,
+    overdue: late !== null,
+    overdueForMs: late?.overdueForMs ?? null,
+    waitingFor: late?.waitingFor ?? null,
     reason: rec?.reason ?? (job?.failedReason || null),
     providerError: rec?.providerError ?? null,
     cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0),

@@ -53,4 +53,16 @@ export class TaskKeys {
   inflight(): string {
     return `${this.base}inflight`;
   }
+  /** Hash: latency sketch of one class (`b<bucket>` → decayed weight), see latency-sketch.ts. */
+  latency(latencyClass: string): string {
+    return `${this.base}latency:${latencyClass}`;
+  }
+  /** Hash: slots delivered by webhook vs by polling (decayed), and the poll-first switch. */
+  deliveryHealth(): string {
+    return `${this.base}delivery-health`;
+  }
+  /** Hash: the shared getResponse token bucket. */
+  pollBudget(): string {
+    return `${this.base}poll-budget`;
+  }
 }

@@ -6,6 +6,7 @@ import { parseWebhookBody, taskUUIDSchema } from '../contract/index.js';
 import { WebhookError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RelayMetrics } from '../metrics/relay-metrics.js';
+import type { DeliveryStats } from '../tasks/delivery-stats.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import { wakeJob } from '../tasks/wake-job.js';
@@ -18,6 +19,8 @@ export interface IngestDeps {
   queue: TaskQueue;
   metrics: RelayMetrics;
   logger: Logger;
+  /** Latency sketch and webhook health (absent: nothing is learned from webhooks). */
+  delivery?: DeliveryStats;
 }
 
 export interface WebhookCall {
@@ -71,6 +74,7 @@ export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promis
 
   const out: IngestResult = { received: 0, duplicates: 0, late: 0, errors: 0 };
   let wake: string | undefined;
+  let owner: string | undefined;
   for (const item of parsed.items) {
     const r = await deps.tasks.recordItem(call.taskUUID, item);
     if (r.kind === 'unknown') throw new WebhookError('WEBHOOK_UNKNOWN_TASK', 404, 'unknown task');
@@ -79,6 +83,7 @@ export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promis
       wake = r.jobId;
     } else if (r.kind === 'duplicate' || r.kind === 'extra') out.duplicates++;
     else out.late++;
+    if (r.kind !== 'late') owner = r.jobId;
     deps.metrics.webhooks.inc({ outcome: r.kind });
   }
   for (const err of parsed.errors) {
@@ -92,6 +97,12 @@ export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promis
     if (r.kind === 'new') wake = r.jobId;
   }
   if (wake) await wakeJob(deps.queue, wake);
+  // The job id is the task's UUID (also for upload-mode subtasks): feed its latency and webhook health.
+  if (deps.delivery && owner && (out.received || out.duplicates)) {
+    if (await deps.delivery.noteWebhook(owner, out.received, out.duplicates)) {
+      deps.logger.info('webhooks arrive again: new tasks are webhook-first (relay.webhooks_recovered)');
+    }
+  }
   if (out.duplicates || out.late) {
     deps.logger.debug({ taskUUID: call.taskUUID, ...out }, 'duplicate or late webhook acknowledged');
   }

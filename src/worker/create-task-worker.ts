@@ -12,7 +12,7 @@ import type { WorkerDeps } from './worker-deps.js';
 const MAX_STALLED_COUNT = 1000;
 
 export interface TaskWorkerOptions {
-  /** Lock duration; a crashed worker's jobs are picked up again after about this long. */
+  /** Lock duration (default LOCK_DURATION_MS); a crashed worker's jobs resume after about this long. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   autorun?: boolean;
@@ -32,8 +32,9 @@ export function createTaskWorker(
     // Only our own job type reaches it (BullMQ's built-ins are looked up first).
     settings: { backoffStrategy: (attemptsMade: number) => submitBackoffDelay(attemptsMade) },
     autorun: opts.autorun ?? true,
-    ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
-    ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
+    // Short locks are safe: no job is held while the provider renders (README "Crash recovery").
+    lockDuration: opts.lockDurationMs ?? cfg.LOCK_DURATION_MS,
+    stalledInterval: opts.stalledIntervalMs ?? cfg.STALLED_INTERVAL_MS,
     ...(cfg.SUBMIT_RATE_MAX
       ? { limiter: { max: cfg.SUBMIT_RATE_MAX, duration: cfg.SUBMIT_RATE_DURATION_MS } }
       : {}),

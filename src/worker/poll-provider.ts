@@ -1,6 +1,9 @@
 // Recovers lost or late webhooks: asks getResponse for every provider task still missing a result and
 // records what it finds exactly as the webhook server would (same dedup), so a webhook arriving after
 // this is a harmless duplicate.
+import { ProviderError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { QueuedTask } from '../tasks/job-data.js';
 import type { TaskRecord } from '../tasks/types.js';
 import type { WorkerDeps } from './worker-deps.js';
 
@@ -35,11 +38,48 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
   if (recovered > 0) {
     deps.metrics.recoveredByPolling.inc(recovered);
     deps.logger.info({ taskUUID: rec.taskUUID, recovered }, 'results recovered by polling');
+    await deps.poll.health.notePolled(recovered);
   }
   return { recovered, failed };
 }
 
-/** Next poll delay: the first after FIRST_POLL_AFTER_MS, then doubling up to MAX_POLL_INTERVAL_MS. */
-export function nextPollDelay(polls: number, firstMs: number, maxMs: number): number {
-  return Math.min(maxMs, firstMs * 2 ** Math.min(polls, 20));
+export interface PollStep {
+  /** Something was recorded (results or the provider's error): store or fail now. */
+  progressed: boolean;
+  /** When to look again if nothing progressed. */
+  wakeAt: number;
+}
+
+/**
+ * A poll that is due: first re-checked against the sketch as it is now (before the first poll only);
+ * within the queue-wide budget (else parked until a token is free, without
+ * counting as a poll); a transient failure is retried within seconds (jittered), not at the next
+ * backed-off time; an empty answer backs off from the class median (poll-policy.ts).
+ */
+export async function pollWhenDue(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  task: QueuedTask,
+  log: Logger,
+  now: number,
+): Promise<PollStep> {
+  if (rec.polls === 0 && rec.submittedAt !== undefined) {
+    const recheckAt = await deps.poll.recheckDue(task, rec.submittedAt, now);
+    if (recheckAt > now) return { progressed: false, wakeAt: recheckAt };
+  }
+  const wait = await deps.poll.pollPermit();
+  if (wait > 0) return { progressed: false, wakeAt: now + wait };
+  let polled: PollOutcome;
+  try {
+    polled = await pollProvider(deps, rec);
+  } catch (e) {
+    if (e instanceof ProviderError && !e.retryable) throw e;
+    const at = now + deps.poll.retryDelay();
+    log.warn({ err: e }, 'getResponse failed; retrying shortly');
+    await deps.tasks.setNextPoll(rec.taskUUID, at);
+    return { progressed: false, wakeAt: at };
+  }
+  const at = now + (await deps.poll.afterEmptyPoll(task, rec.polls + 1));
+  await deps.tasks.setNextPoll(rec.taskUUID, at);
+  return { progressed: polled.recovered > 0 || polled.failed, wakeAt: at };
 }

@@ -8,7 +8,7 @@ import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.j
 import { RESULT_PRIORITY } from '../tasks/job-options.js';
 import { type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
 import { holdIfOverBudget } from './budget-gate.js';
-import { nextPollDelay, pollProvider } from './poll-provider.js';
+import { pollWhenDue } from './poll-provider.js';
 import { storeOutputs } from './store-outputs.js';
 import { submitTask } from './submit-task.js';
 import type { WorkerDeps } from './worker-deps.js';
@@ -82,19 +82,9 @@ async function advance(
     }
     let wakeAt = Math.min(rec.nextPollAt, rec.deadlineAt);
     if (now >= rec.nextPollAt) {
-      const delay = nextPollDelay(
-        rec.polls + 1,
-        deps.config.FIRST_POLL_AFTER_MS,
-        deps.config.MAX_POLL_INTERVAL_MS,
-      );
-      const polled = await pollProvider(deps, rec).catch((e: unknown) => {
-        if (e instanceof ProviderError && !e.retryable) throw e;
-        log.warn({ err: e }, 'getResponse failed; will poll again');
-        return { recovered: 0, failed: false };
-      });
-      await deps.tasks.setNextPoll(rec.taskUUID, now + delay);
-      if (polled.recovered > 0 || polled.failed) continue;
-      wakeAt = Math.min(now + delay, rec.deadlineAt);
+      const polled = await pollWhenDue(deps, rec, task, log, now);
+      if (polled.progressed) continue;
+      wakeAt = Math.min(polled.wakeAt, rec.deadlineAt);
     }
     if (progress.awaitingUploads > 0) wakeAt = Math.min(wakeAt, now + UPLOAD_RECHECK_MS);
     if (progress.retryLater) {

@@ -58,7 +58,11 @@ export async function submitTask(
       log.info({ providerTaskUUID: pt.taskUUID }, 'already accepted earlier');
   }
   const now = Date.now();
-  const times = { nextPollAt: now + cfg.FIRST_POLL_AFTER_MS, deadlineAt: now + cfg.RESULT_DEADLINE_MS };
+  // The first poll is due when the results are overdue by the learned latency (poll-planner.ts).
+  const times = {
+    nextPollAt: await deps.poll.firstPollAt(task, now),
+    deadlineAt: now + cfg.RESULT_DEADLINE_MS,
+  };
   const moved = await deps.tasks.markSubmitted(task.taskUUID, batchId, times, now);
   log.debug({ providerTasks: providerTasks.length, mode }, 'submitted');
   // The usual case: we just wrote the state, no need to read it back. Otherwise (cancelled meanwhile,

@@ -9,6 +9,7 @@ import type { RunwareClient } from '../provider/runware-client.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { TaskStore } from '../tasks/task-store.js';
+import type { PollPlanner } from './poll-planner.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -19,6 +20,8 @@ export interface WorkerDeps {
   /** One guarded, keep-alive dispatcher for every output fetch (see outputs/guarded-dispatcher). */
   fetchDispatcher: Dispatcher;
   queue: TaskQueue;
+  /** When to poll: learned latency, webhook health, the shared poll budget (poll-planner.ts). */
+  poll: PollPlanner;
   metrics: RelayMetrics;
   logger: Logger;
 }

@@ -387,6 +387,7 @@ async function startRig(allowHostile: boolean): Promise<Rig> {
     sim: { faults: { dropWebhook: 1 } },
     env: {
       FIRST_POLL_AFTER_MS: '600000',
+      POLL_MIN_DELAY_MS: '600000',
       MAX_POLL_INTERVAL_MS: '600000',
       RESULT_DEADLINE_MS: '900000',
       FETCH_ALLOWED_HOSTS: allowHostile ? host.host : '',

@@ -170,7 +170,8 @@ export interface RelayProcess extends ManagedProcess {
 export async function startRelayRole(opts: {
   role: RelayRole;
   env: Record<string, string>;
-  lockMs?: number;
+  /** `--lock-ms` (default 3000); 'config' passes none, so LOCK_DURATION_MS / STALLED_INTERVAL_MS apply. */
+  lockMs?: number | 'config';
   name?: string;
 }): Promise<RelayProcess> {
   const { role, env } = opts;
@@ -179,7 +180,12 @@ export async function startRelayRole(opts: {
   const url = http ? `http://${env.HOST ?? '127.0.0.1'}:${env.PORT}` : undefined;
   const p = managed({
     name: opts.name ?? role,
-    args: ['serve', '--role', role, '--lock-ms', String(opts.lockMs ?? 3000)],
+    args: [
+      'serve',
+      '--role',
+      role,
+      ...(opts.lockMs === 'config' ? [] : ['--lock-ms', String(opts.lockMs ?? 3000)]),
+    ],
     env: { LOG_LEVEL: 'info', ...env },
     async ready(self, fresh) {
       await readyWhen(self, () => (fresh().includes(SERVING_MARK) ? true : undefined));

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { categorise, httpStatusError, toProviderError } from '../../src/provider/classify-error.js';
-import { nextPollDelay } from '../../src/worker/poll-provider.js';
 
 describe('provider error classification', () => {
   it.each([
@@ -26,11 +25,5 @@ describe('provider error classification', () => {
       retryable: true,
     });
     expect(httpStatusError(403, '')).toMatchObject({ category: 'auth', retryable: false });
-  });
-});
-
-describe('poll schedule', () => {
-  it('doubles from the first delay up to the cap', () => {
-    expect([0, 1, 2, 3, 10].map((n) => nextPollDelay(n, 1000, 5000))).toEqual([1000, 2000, 4000, 5000, 5000]);
   });
 });

@@ -51,9 +51,17 @@ export function registerStatus(program: Command): void {
     });
 }
 
+/** A task's first line: id, state, and why it failed or how long and why it is overdue. */
+export function taskHeadline(t: TaskStatus): string {
+  const late =
+    t.overdue && t.overdueForMs !== null
+      ? ` — overdue ${Math.round(t.overdueForMs / 1000)}s (${t.waitingFor ?? 'in flight'})`
+      : '';
+  return `${t.taskUUID} ${t.state}${t.reason ? ` — ${t.reason}` : late}`;
+}
+
 function printTask(t: TaskStatus, indent: string): void {
-  const why = t.reason ? ` — ${t.reason}` : '';
-  console.log(`${indent}${t.taskUUID} ${t.state}${why}`);
+  console.log(`${indent}${taskHeadline(t)}`);
   for (const out of t.outputs) {
     console.log(
       `${indent}  s3://${out.bucket}/${out.key} ${out.size}B ${out.contentType} sha256=${out.sha256.slice(0, 16)}… image=${out.imageUUID} seed=${out.seed ?? '-'} cost=${out.cost ?? '-'}`,

@@ -103,5 +103,9 @@ function describe(ev: RelayEvent): string {
       return `budget raised to ${usd(ev.data.budgetUsd)}: resumed`;
     case 'operator.action':
       return `${ev.data.action} by ${ev.data.actor}: ${ev.data.tasks} task(s), may bill ${ev.data.mayBillImages ?? '?'} image(s)`;
+    case 'relay.webhooks_degraded':
+      return `${Math.round(ev.data.lossRatio * 100)}% of recent results came by polling: new tasks are polled first`;
+    case 'relay.webhooks_recovered':
+      return `${ev.data.webhooksSeen} webhook(s) arrived again: new tasks are webhook-first`;
   }
 }

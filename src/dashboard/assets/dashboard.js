@@ -78,6 +78,11 @@
     };
     for (const name of QUEUE_COUNTS) set(name, queue.counts[name] ?? 0);
     set('overdue', queue.overdue);
+    if (queue.webhooks) {
+      const r = queue.webhooks.lossRatio;
+      set('webhookLoss', r === null ? '—' : `${Math.round(r * 100)}%`);
+      set('pollFirst', queue.webhooks.mode === 'poll-first' ? ' (poll-first)' : '');
+    }
     set('pausedReason', queue.pausedReason ?? 'none recorded (paused by hand?)');
     const paused = document.querySelector('[data-queue-paused]');
     if (paused) paused.hidden = !queue.paused;
