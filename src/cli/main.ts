@@ -6,6 +6,7 @@ import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerPlan } from './commands/plan.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
 import { registerStatus } from './commands/status.js';
@@ -23,6 +24,7 @@ registerSimulator(program);
 registerControl(program);
 registerTail(program);
 registerBudget(program);
+registerPlan(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);
