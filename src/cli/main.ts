@@ -6,6 +6,7 @@ import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerEvents } from './commands/events.js';
 import { registerPlan } from './commands/plan.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
@@ -25,6 +26,7 @@ registerControl(program);
 registerTail(program);
 registerBudget(program);
 registerPlan(program);
+registerEvents(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);

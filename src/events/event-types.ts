@@ -43,6 +43,8 @@ export const eventDataSchemas = {
     requested: z.number(),
   }),
   'batch.resumed': z.looseObject({ budgetUsd: z.number() }),
+  /** An event-webhook endpoint failed this many times in a row and is no longer called (issue 15). */
+  'endpoint.disabled': z.looseObject({ url: z.string(), consecutiveFailures: z.number() }),
 } as const;
 
 export type RelayEventType = keyof typeof eventDataSchemas;
@@ -68,6 +70,12 @@ export const relayEventSchema = z.discriminatedUnion('type', [
     data: eventDataSchemas['batch.budget_exhausted'],
   }),
   z.object({ ...batchEvent, type: z.literal('batch.resumed'), data: eventDataSchemas['batch.resumed'] }),
+  z.object({
+    ...common,
+    batchId: z.string().optional(),
+    type: z.literal('endpoint.disabled'),
+    data: eventDataSchemas['endpoint.disabled'],
+  }),
 ]);
 
 export type RelayEvent = z.output<typeof relayEventSchema>;

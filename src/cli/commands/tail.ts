@@ -101,5 +101,7 @@ function describe(ev: RelayEvent): string {
     }
     case 'batch.resumed':
       return `budget raised to ${usd(ev.data.budgetUsd)}: resumed`;
+    case 'endpoint.disabled':
+      return `endpoint ${ev.data.url} disabled after ${ev.data.consecutiveFailures} failures in a row`;
   }
 }

@@ -25,6 +25,8 @@ export interface EventDispatcherOptions {
   consumer?: string;
   /** Where a NEW consumer group starts: `$` (default, only events from now on) or a stream id. */
   startFrom?: string;
+  /** Failures in a row that disable an endpoint (default DEFAULT_DISABLE_AFTER). */
+  disableAfter?: number;
   logger?: Logger;
 }
 
@@ -32,5 +34,9 @@ export type DispatcherContext = Pick<EventsContext, 'redis' | 'tasks' | 'batches
 
 /** Options from the service config: EVENTS_WEBHOOK_URL and EVENTS_WEBHOOK_SECRET. */
 export function dispatcherOptionsFromConfig(c: Config): EventDispatcherOptions {
-  return { url: c.EVENTS_WEBHOOK_URL, secret: c.EVENTS_WEBHOOK_SECRET };
+  return {
+    url: c.EVENTS_WEBHOOK_URL,
+    secret: c.EVENTS_WEBHOOK_SECRET,
+    disableAfter: c.EVENTS_ENDPOINT_DISABLE_AFTER,
+  };
 }
