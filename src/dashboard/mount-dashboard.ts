@@ -8,11 +8,16 @@ import { type Express, Router } from 'express';
 import { ConfigError } from '../errors.js';
 import { mountApiRoutes } from './api-routes.js';
 import { mountBatchStream } from './batch-stream.js';
+import { bullBoardUiConfig, offlineViewsDir } from './bull-board-offline.js';
+import { mountChartAssets } from './charts/chart-assets.js';
+import { mountOverviewStream } from './charts/chart-stream.js';
 import { mountAssets } from './dashboard-assets.js';
 import { createDashboardAuth, rejectCrossSiteWrites, requireActionHeader } from './dashboard-auth.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { isLoopbackAddress } from './loopback-host.js';
 import { mountMediaRoutes } from './media-routes.js';
+import { mountOperatorActionRoutes } from './operator-action-routes.js';
+import { mountOperatorPages } from './operator-page-routes.js';
 import { mountPageRoutes } from './page-routes.js';
 import { ThumbnailCache } from './thumbnail-cache.js';
 
@@ -49,14 +54,26 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
     imageOrigins: imageProxy ? [] : s3Origins(ctx.config.S3_ENDPOINT),
   });
   mountMediaRoutes(pages, ctx, { imageProxy, thumbnails: new ThumbnailCache() });
+  mountChartAssets(pages);
+  mountOperatorPages(pages, ctx, {
+    basePath,
+    imageOrigins: imageProxy ? [] : s3Origins(ctx.config.S3_ENDPOINT),
+  });
   const api = Router();
   api.use(requireActionHeader);
   mountBatchStream(api, ctx);
   mountApiRoutes(api, ctx);
+  mountOperatorActionRoutes(api, ctx);
+  mountOverviewStream(api, ctx);
 
   const board = new ExpressAdapter();
   board.setBasePath(`${basePath}${BULL_BOARD_PATH}`);
-  createBullBoard({ queues: [new BullMQAdapter(ctx.queue)], serverAdapter: board });
+  createBullBoard({
+    queues: [new BullMQAdapter(ctx.queue)],
+    serverAdapter: board,
+    options: { uiConfig: bullBoardUiConfig(basePath) },
+  });
+  board.setViewsPath(offlineViewsDir()); // bull-board's page without its web font from the internet
 
   const dashboard = Router();
   // Only the dashboard's own paths go through its auth; anything else mounted on the app is left alone.
@@ -70,7 +87,9 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
 }
 
 function isDashboardPath(path: string): boolean {
-  return /^\/(?:$|batches\/|api\/|media\/|assets\/|admin\/queues(?:\/|$))/.test(path);
+  return /^\/(?:$|batches\/|tasks\/|deliveries$|overview$|api\/|media\/|assets\/|admin\/queues(?:\/|$))/.test(
+    path,
+  );
 }
 
 function normaliseBasePath(path: string): string {
