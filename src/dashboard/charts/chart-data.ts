@@ -52,8 +52,12 @@ export const MAX_BUCKETS = 120;
 export const LATENCY_EDGES_MS = [250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000, 1_800_000];
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
+/** Spans at least this long are bucketed per minute or coarser; shorter ones finer, to show a shape. */
+export const FINE_BUCKETS_BELOW_MS = 10 * MINUTE_MS;
+
 export function pickBucketMs(spanMs: number): number {
-  return BUCKET_CHOICES_MS.find((b) => spanMs / b <= MAX_BUCKETS) ?? BUCKET_CHOICES_MS.at(-1)!;
+  const floor = spanMs >= FINE_BUCKETS_BELOW_MS ? MINUTE_MS : 0;
+  return BUCKET_CHOICES_MS.find((b) => b >= floor && spanMs / b <= MAX_BUCKETS) ?? BUCKET_CHOICES_MS.at(-1)!;
 }
 
 export function buildChartData(
