@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventKeys } from '../../src/events/event-keys.js';
-import { DeliveryLog } from '../../src/events/outgoing/delivery-log.js';
+import { ATTEMPTS_KEPT, DeliveryLog, LOG_TTL_SEC } from '../../src/events/outgoing/delivery-log.js';
 import { DeliveryStore } from '../../src/events/outgoing/delivery-store.js';
 import {
   type EventDispatcher,
@@ -83,6 +83,33 @@ function cli(args: string[]) {
     child.on('exit', (code) => resolve({ code, out, err })),
   );
 }
+
+describe('delivery log storage', () => {
+  it('keeps about ATTEMPTS_KEPT attempts per endpoint and expires an idle endpoint after LOG_TTL_SEC', async () => {
+    const keys = new EventKeys(p.svc.tasks.keys);
+    const log = new DeliveryLog(p.redis, keys, p.svc.tasks.keys.events(), 1_000_000);
+    const url = 'http://127.0.0.1:9/bounded';
+    for (let i = 0; i < ATTEMPTS_KEPT + 500; i++) {
+      await log.record(url, {
+        webhookId: `w${i}`,
+        eventId: `${i}-0`,
+        type: 'task.completed',
+        attempt: 1,
+        ok: false,
+        status: 500,
+        latencyMs: 1,
+        error: 'HTTP 500',
+      });
+    }
+    const attemptKeys = await p.redis.keys(`${keys.base}event-attempts:*`);
+    const lengths = await Promise.all(attemptKeys.map((k) => p.redis.xlen(k)));
+    const ttls = await Promise.all(attemptKeys.map((k) => p.redis.ttl(k)));
+    expect(Math.max(...lengths)).toBeLessThan(ATTEMPTS_KEPT + 200); // MAXLEN ~ trims whole nodes
+    expect(Math.max(...lengths)).toBeGreaterThanOrEqual(ATTEMPTS_KEPT);
+    for (const ttl of ttls) expect(ttl).toBeGreaterThan(LOG_TTL_SEC - 60);
+    expect((await log.health(url))?.failed).toBe(ATTEMPTS_KEPT + 500);
+  });
+});
 
 describe('delivery log and replay', () => {
   it('a receiver down during a batch catches up by replay with exactly one verified copy of every event', async () => {

@@ -115,6 +115,15 @@ describe('plan before spending', () => {
 });
 
 describe('enqueue --plan', () => {
+  it('without --yes and without a terminal to ask on, submits nothing', async () => {
+    sim.setBalance(10);
+    const r = await cli(['enqueue', file, '--plan', '--batch', 'unasked']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('covered: yes');
+    expect(r.err).toContain('not submitted');
+    expect(r.out).not.toContain('enqueued');
+  });
+
   it('with --yes submits a covered plan after printing it', async () => {
     sim.setBalance(10);
     const r = await cli(['enqueue', file, '--plan', '--yes', '--json']);
