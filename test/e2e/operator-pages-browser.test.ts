@@ -3,6 +3,7 @@
 // re-enable and replay, bull-board's link back — and not one request leaves the server.
 // DOCS_SCREENSHOTS=docs saves the README's screenshots from these very pages.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashboardPipeline, launchBrowser, startDashboardPipeline } from '../helpers/browser.js';
 import { waitForBatch } from '../helpers/pipeline.js';
@@ -12,6 +13,7 @@ const TOKEN = 'operator-token-0123456789';
 const SECRET = `whsec_${Buffer.from('operator pages secret, thirty-2B').toString('base64')}`;
 const UI_TIMEOUT_MS = 20_000;
 const SEED = '9007199254740993'; // past 2^53: must show exactly
+const REF_URL = 'https://example.com/reference.png';
 
 let p: DashboardPipeline;
 let browser: Browser;
@@ -19,6 +21,7 @@ let context: BrowserContext;
 let receiver: VerifyingReceiver;
 let batchId: string;
 let failedBatch: string;
+let refDataUri: string;
 /** Every URL the browser asked for, across all pages of this file. */
 const requested: string[] = [];
 
@@ -40,6 +43,12 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
 
 beforeAll(async () => {
   receiver = await startVerifyingReceiver(SECRET);
+  const png = await sharp({
+    create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 80, b: 40 } },
+  })
+    .png()
+    .toBuffer();
+  refDataUri = `data:image/png;base64,${png.toString('base64')}`;
   [p, browser] = await Promise.all([
     startDashboardPipeline({
       sim: { latency: { minMs: 300, maxMs: 700 } },
@@ -60,7 +69,11 @@ beforeAll(async () => {
   // A real batch, with the event receiver going down part-way through.
   const batch = await p.producer.enqueueBatch(
     [
-      task('a lighthouse on a cliff at dusk', { numberResults: 2, seed: SEED }),
+      task('a lighthouse on a cliff at dusk', {
+        numberResults: 2,
+        seed: SEED,
+        inputs: { referenceImages: [refDataUri, REF_URL] },
+      }),
       task('a teapot shaped like a snail'),
       task('a red fox in the snow', { numberResults: 3 }),
       task('a tram in the rain'),
@@ -129,6 +142,9 @@ describe('operator pages in a browser', () => {
     const loaded =
       "[...document.querySelectorAll('.slot img.full')].every((i) => i.complete && i.naturalWidth > 0)";
     await expect.poll(() => page.evaluate(loaded), { timeout: UI_TIMEOUT_MS }).toBe(true);
+    // The inline reference is shown; the URL one is listed as text, never loaded (see the last test).
+    expect(await page.locator('img.ref').count()).toBe(1);
+    expect(await page.locator('.refs code', { hasText: REF_URL }).count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Cancel task' }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Retry task' }).isDisabled()).toBe(true);
     await screenshot(page, 'task-page', true);
@@ -183,6 +199,10 @@ describe('operator pages in a browser', () => {
       .poll(() => page.locator('[data-charts][data-drawn]').count(), { timeout: UI_TIMEOUT_MS })
       .toBe(1);
     expect(Number(await page.locator('[data-total="completed"]').textContent())).toBeGreaterThanOrEqual(7);
+    const arrivals =
+      Number(await page.locator('[data-total="webhook"]').textContent()) +
+      Number(await page.locator('[data-total="poll"]').textContent());
+    expect(arrivals).toBeGreaterThanOrEqual(9); // the per-minute rollup counts every arrival
     await screenshot(page, 'overview-charts');
     await page.close();
   });
