@@ -127,7 +127,7 @@ describe('operator pages in a browser', () => {
     expect(outputs).toHaveLength(2);
     const page = await open(`tasks/${uuid}`);
     await expect.poll(() => page.locator('.slot').count()).toBe(2);
-    const text = await page.locator('main').innerText();
+    const text = (await page.locator('main').textContent()) ?? '';
     expect(text).toContain('a lighthouse on a cliff at dusk');
     expect(text).toContain(SEED);
     for (const o of outputs) {
