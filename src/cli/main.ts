@@ -7,6 +7,8 @@ import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEnqueue } from './commands/enqueue.js';
+import { registerEvents } from './commands/events.js';
+import { registerPlan } from './commands/plan.js';
 import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
@@ -27,6 +29,8 @@ registerTail(program);
 registerBudget(program);
 registerSecret(program);
 registerAudit(program);
+registerPlan(program);
+registerEvents(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);

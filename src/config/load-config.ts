@@ -100,6 +100,20 @@ export const configSchema = z
     EVENTS_WEBHOOK_SECRET: secret('EVENTS_WEBHOOK_SECRET', eventsSecretProblem).optional(),
     /** Signs deliveries too during a rotation's overlap (a second `v1,` signature). */
     EVENTS_WEBHOOK_SECRET_PREVIOUS: secret('EVENTS_WEBHOOK_SECRET_PREVIOUS', eventsSecretProblem).optional(),
+    /** JSON object model id → USD per image, over the built-in table (plan, issue 15). */
+    MODEL_PRICES_USD: z
+      .string()
+      .transform((s, c) => {
+        try {
+          return z.record(z.string(), z.number().nonnegative()).parse(JSON.parse(s));
+        } catch {
+          c.addIssue({ code: 'custom', message: 'must be a JSON object of model id → USD per image' });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    /** Consecutive failed attempts after which an event-webhook endpoint is disabled (issue 15). */
+    EVENTS_ENDPOINT_DISABLE_AFTER: z.coerce.number().int().positive().default(50),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATA_DIR: z.string().default('./data'),
   })

@@ -2,6 +2,8 @@
 // summary are read from Redis every STREAM_INTERVAL_MS and sent when they changed. Polling keeps it
 // simple and exact: whatever Redis says is what the page shows, with no event to miss.
 import type { Router } from 'express';
+import { chartTicker } from './charts/chart-stream.js';
+import { batchChartData } from './charts/read-chart-samples.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { readBatchView, readQueueSummary } from './read-batch-view.js';
 
@@ -29,6 +31,7 @@ export function mountBatchStream(router: Router, ctx: DashboardContext): void {
     let lastWrite = Date.now();
     let timer: NodeJS.Timeout | undefined;
     let open = true;
+    const charts = chartTicker(() => batchChartData(ctx, batchId));
     req.on('close', () => {
       open = false;
       clearTimeout(timer);
@@ -46,6 +49,8 @@ export function mountBatchStream(router: Router, ctx: DashboardContext): void {
           res.write(': keep-alive\n\n');
           lastWrite = Date.now();
         }
+        const frame = await charts();
+        if (frame && open) res.write(frame);
       } catch (err) {
         ctx.logger.warn({ err, batchId }, 'dashboard stream: read failed; retrying');
       }

@@ -11,11 +11,16 @@ import { ConfigError } from '../errors.js';
 import { mountApiRoutes } from './api-routes.js';
 import { mountAuditRoutes } from './audit-routes.js';
 import { mountBatchStream } from './batch-stream.js';
+import { bullBoardUiConfig, offlineViewsDir } from './bull-board-offline.js';
+import { mountChartAssets } from './charts/chart-assets.js';
+import { mountOverviewStream } from './charts/chart-stream.js';
 import { mountAssets } from './dashboard-assets.js';
 import { createDashboardAuth, rejectCrossSiteWrites, requireActionHeader } from './dashboard-auth.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { isLoopbackAddress } from './loopback-host.js';
 import { mountMediaRoutes } from './media-routes.js';
+import { mountOperatorActionRoutes } from './operator-action-routes.js';
+import { mountOperatorPages } from './operator-page-routes.js';
 import { mountPageRoutes } from './page-routes.js';
 import { accessOf, viewersReadOnly } from './require-operator.js';
 import { ThumbnailCache } from './thumbnail-cache.js';
@@ -64,13 +69,20 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
   });
   mountMediaRoutes(pages, ctx, { imageProxy, thumbnails: new ThumbnailCache() });
   mountAuditRoutes(pages, ctx, { basePath });
+  mountChartAssets(pages);
+  mountOperatorPages(pages, ctx, {
+    basePath,
+    imageOrigins: imageProxy ? [] : s3Origins(ctx.config.S3_ENDPOINT),
+  });
   const api = Router();
   api.use(requireActionHeader);
   mountBatchStream(api, ctx);
   mountApiRoutes(api, ctx);
+  mountOperatorActionRoutes(api, ctx);
+  mountOverviewStream(api, ctx);
 
-  const operatorBoard = bullBoard(ctx, `${basePath}${BULL_BOARD_PATH}`, false);
-  const viewerBoard = bullBoard(ctx, `${basePath}${BULL_BOARD_PATH}`, true);
+  const operatorBoard = bullBoard(ctx, basePath, false);
+  const viewerBoard = bullBoard(ctx, basePath, true);
 
   const dashboard = Router();
   // Only the dashboard's own paths go through its auth; anything else mounted on the app is left alone.
@@ -90,18 +102,22 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
 }
 
 /** bull-board's router; `readOnly` is its per-queue readOnlyMode (no retry, clean, pause… in the UI or API). */
-function bullBoard(ctx: DashboardContext, path: string, readOnly: boolean): Router {
+function bullBoard(ctx: DashboardContext, basePath: string, readOnly: boolean): Router {
   const adapter = new ExpressAdapter();
-  adapter.setBasePath(path);
+  adapter.setBasePath(`${basePath}${BULL_BOARD_PATH}`);
   createBullBoard({
     queues: [new BullMQAdapter(ctx.queue, { readOnlyMode: readOnly })],
     serverAdapter: adapter,
+    options: { uiConfig: bullBoardUiConfig(basePath) },
   });
+  adapter.setViewsPath(offlineViewsDir()); // bull-board's page without its web font from the internet
   return adapter.getRouter() as Router;
 }
 
 function isDashboardPath(path: string): boolean {
-  return /^\/(?:$|batches\/|api\/|media\/|assets\/|audit$|admin\/queues(?:\/|$))/.test(path);
+  return /^\/(?:$|batches\/|tasks\/|deliveries$|overview$|audit$|api\/|media\/|assets\/|admin\/queues(?:\/|$))/.test(
+    path,
+  );
 }
 
 function normaliseBasePath(path: string): string {

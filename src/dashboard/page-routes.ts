@@ -1,6 +1,8 @@
 // The server-rendered pages: the batch list, a batch's page, and its gallery as an HTML fragment the
 // script swaps in on filter, paging and live updates (one renderer for first load and refresh).
 import type { Response, Router } from 'express';
+import { batchChartData } from './charts/read-chart-samples.js';
+import { renderCharts } from './charts/render-charts.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { findBatchTasks } from './find-batch-tasks.js';
 import { listBatches, readBatchView, readQueueSummary } from './read-batch-view.js';
@@ -50,8 +52,16 @@ export function mountPageRoutes(router: Router, ctx: DashboardContext, opts: Pag
       );
       return;
     }
-    const page = await findBatchTasks(ctx, batchId, q.value);
-    const body = renderBatchPage(batch, q.value, page);
+    const [page, charts] = await Promise.all([
+      findBatchTasks(ctx, batchId, q.value),
+      batchChartData(ctx, batchId),
+    ]);
+    const body = renderBatchPage(
+      batch,
+      q.value,
+      page,
+      charts ? renderCharts(charts, `batch ${batchId}`) : undefined,
+    );
     res.set(headers).type('html');
     res.send(
       renderLayout({

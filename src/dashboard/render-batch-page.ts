@@ -24,7 +24,7 @@ export const CANCEL_NOTE =
   'Cancelling removes the queued tasks. Tasks already submitted cannot be recalled: they are marked ' +
   'cancelled and their late results are discarded, but the provider still bills them.';
 
-export function renderBatchPage(b: BatchView, query: TaskQuery, page: TaskPage): SafeHtml {
+export function renderBatchPage(b: BatchView, query: TaskQuery, page: TaskPage, charts?: SafeHtml): SafeHtml {
   const counter = (field: keyof BatchView, label: string, cls = '') => {
     const value = field === 'overdue' && b.overdueCapped ? `${b.overdue}+` : String(b[field]);
     return html`<div class="counter ${cls}"><span class="n" data-field="${field}">${value}</span><span class="label">${label}</span></div>`;
@@ -60,6 +60,7 @@ export function renderBatchPage(b: BatchView, query: TaskQuery, page: TaskPage):
     <p class="result" role="status" id="action-result"></p>
   </div>
 </section>
+${charts}
 <form class="filters" id="filters" role="search">
   <label>Status <select name="status">${options}</select></label>
   <label>Search <input type="search" name="q" value="${query.q}" placeholder="prompt text or taskUUID" maxlength="200"></label>

@@ -27,7 +27,7 @@ export function renderLayout(p: LayoutInput): string {
 <body${attrs}>
 <header class="top">
   <a class="brand" href="./">kontext-relay</a>
-  <nav><a href="./">Batches</a><a href="admin/queues/">Queue (bull-board)</a><a href="audit">Audit</a></nav>
+  <nav><a href="./">Batches</a><a href="overview">Overview</a><a href="deliveries">Deliveries</a><a href="audit">Audit</a><a href="admin/queues/">Queue (bull-board)</a></nav>
 </header>
 ${renderQueueBanner(p.queue)}
 <main>

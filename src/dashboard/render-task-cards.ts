@@ -47,7 +47,7 @@ export function renderTaskCard(t: DashboardTask): SafeHtml {
     <dt>Run</dt><dd>${t.submittedAt ? formatDuration(between(t.submittedAt, t.finishedAt)) : '—'}</dd>
   </dl>
   ${error}
-  <p class="uuid"><a href="api/tasks/${encodeURIComponent(t.taskUUID)}"><code>${t.taskUUID}</code></a></p>
+  <p class="uuid"><a href="tasks/${encodeURIComponent(t.taskUUID)}"><code>${t.taskUUID}</code></a></p>
 </div>
 </article>`;
 }

@@ -59,6 +59,8 @@ export const eventDataSchemas = {
   'relay.webhooks_degraded': z.looseObject({ lossRatio: z.number() }),
   /** Webhooks arrived again while poll-first: new tasks are webhook-first again. */
   'relay.webhooks_recovered': z.looseObject({ webhooksSeen: z.number() }),
+  /** An event-webhook endpoint failed this many times in a row and is no longer called (issue 15). */
+  'endpoint.disabled': z.looseObject({ url: z.string(), consecutiveFailures: z.number() }),
 } as const;
 
 export type RelayEventType = keyof typeof eventDataSchemas;
@@ -101,6 +103,11 @@ export const relayEventSchema = z.discriminatedUnion('type', [
     ...relayEvent,
     type: z.literal('relay.webhooks_recovered'),
     data: eventDataSchemas['relay.webhooks_recovered'],
+  }),
+  z.object({
+    ...relayEvent,
+    type: z.literal('endpoint.disabled'),
+    data: eventDataSchemas['endpoint.disabled'],
   }),
 ]);
 

@@ -1,13 +1,16 @@
 // The provider's HTTP client: POST /v1 with an array body and Bearer auth over keep-alive HTTP.
 // Outcomes become values (accepted / already accepted) or a typed ProviderError; it never retries
 // itself — retry policy belongs to the queue (attempts, backoff, rate limiting).
+import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
 import {
+  type AccountBalance,
   ackItemSchema,
   envelopeSchema,
   extractErrors,
   type PolledItem,
   type ProviderTask,
+  parseAccountDetails,
   parseLossless,
   parsePollResponse,
   stringifyLossless,
@@ -74,6 +77,19 @@ export class RunwareClient {
       throw first ? toProviderError(first, status) : httpStatusError(status, JSON.stringify(body));
     }
     return items;
+  }
+
+  /** The account's balance and usage (`accountManagement`, `operation: "getDetails"`). */
+  async getAccountDetails(): Promise<AccountBalance> {
+    const { status, body } = await this.post([
+      { taskType: 'accountManagement', operation: 'getDetails', taskUUID: randomUUID() },
+    ]);
+    const [first] = extractErrors(body);
+    if (first) throw toProviderError(first, status);
+    if (status >= 300) throw httpStatusError(status, JSON.stringify(body));
+    const details = parseAccountDetails(body);
+    if (!details) throw httpStatusError(502, `no balance in the getDetails answer: ${JSON.stringify(body)}`);
+    return details;
   }
 
   async close(): Promise<void> {

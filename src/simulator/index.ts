@@ -2,6 +2,7 @@
 // the provider does, with fault injection. Public API: startSimulator(); everything else is internal.
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
+import { type AccountDetails, SimulatedAccount } from './account.js';
 import { Faults } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import { ImageStore } from './image-store.js';
@@ -44,6 +45,9 @@ export interface Simulator {
   imageBytes(imageUUID: string): Buffer | undefined;
   setFaults(f: Partial<FaultRates>): void;
   setLatency(l: Latency): void;
+  /** The simulated account: its balance and usage as getDetails reports them. */
+  account(): AccountDetails;
+  setBalance(usd: number): void;
   /** Resolves when no item is pending and no webhook or upload is in flight or waiting to retry. */
   idle(): Promise<void>;
   /** Stops timers, aborts deliveries, closes the server. */
@@ -65,7 +69,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   let latency: Latency = { ...o.latency };
   let publicUrl = o.publicUrl ?? '';
 
+  const account = new SimulatedAccount(o.balance);
   const runner = new TaskRunner({
+    account,
     tracker,
     random,
     faults,
@@ -86,6 +92,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       stats,
       tasks,
       runner,
+      account,
       apiKey: o.apiKey,
       flatReferenceImagesAllowed: o.flatReferenceImagesAllowed,
       ackHoldMs: (n) => latency.maxMs * n + o.webhook.timeoutMs + ACK_HOLD_SLACK_MS,
@@ -117,6 +124,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     imageBytes: (imageUUID) => images.bytes(imageUUID),
     setFaults: (f) => faults.set(f),
     setLatency,
+    account: () => account.details(),
+    setBalance: (usd) => account.setBalance(usd),
     idle: () => tracker.idle(),
     async close() {
       await tracker.close();

@@ -2,6 +2,7 @@
 // Every timing default here is named; the rest of the simulator reads resolved options only.
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_BALANCE_USD } from './account.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_LATENCY = { minMs: 50, maxMs: 200 } as const;
@@ -73,6 +74,8 @@ export interface SimulatorOptions {
   flatReferenceImagesAllowed?: boolean;
   /** Seeds the RNG behind faults, latencies, colours and random seeds, for repeatable tests. */
   seed?: number;
+  /** Account balance in USD that `accountManagement` getDetails reports; billed images draw it down. */
+  balance?: number;
   /** Clock for `ttl` expiry of served images (ms since epoch); tests pass one they can move forward. */
   clock?: () => number;
 }
@@ -111,6 +114,7 @@ const optionsSchema = z.object({
   publicUrl: z.url().optional(),
   flatReferenceImagesAllowed: z.boolean().optional(),
   seed: z.number().int().optional(),
+  balance: z.number().finite().optional(),
 });
 
 export interface ResolvedOptions {
@@ -123,6 +127,7 @@ export interface ResolvedOptions {
   publicUrl: string | undefined;
   flatReferenceImagesAllowed: boolean;
   seed: number | undefined;
+  balance: number;
   clock: () => number;
 }
 
@@ -151,6 +156,7 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
     publicUrl: o.publicUrl?.replace(/\/+$/, ''),
     flatReferenceImagesAllowed: o.flatReferenceImagesAllowed ?? false,
     seed: o.seed,
+    balance: o.balance ?? DEFAULT_BALANCE_USD,
     clock: clock ?? Date.now,
   };
 }

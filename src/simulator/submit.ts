@@ -1,6 +1,7 @@
 // POST /v1 from raw text to status and body: parse losslessly, authenticate, maybe inject a submit
 // fault, then answer every task on its own (shared contract §1). Nothing is accepted on a 4xx/5xx.
 import { type ProviderTask, parseLossless } from '../contract/index.js';
+import type { SimulatedAccount } from './account.js';
 import { authenticate } from './auth.js';
 import type { Faults } from './faults.js';
 import { errorEnvelope, type ProviderErrorBody, providerError, writeJson } from './provider-errors.js';
@@ -14,6 +15,7 @@ export interface SubmitDeps {
   stats: SimulatorStats;
   tasks: TaskStore;
   runner: TaskRunner;
+  account: SimulatedAccount;
   apiKey: string | undefined;
   flatReferenceImagesAllowed: boolean;
   /** Longest the ack may wait for the first webhook of a task with this many items. */
@@ -69,6 +71,7 @@ function answerTask(deps: SubmitDeps, raw: unknown, seen: Set<string>): Slot {
   const taskUUID = typeof task.taskUUID === 'string' ? task.taskUUID : undefined;
   const where = taskUUID ? { taskUUID } : {};
   if (task.taskType === 'getResponse') return poll(deps, taskUUID);
+  if (task.taskType === 'accountManagement') return accountDetails(deps, task, taskUUID);
   if (task.taskType !== 'imageInference') {
     return rejected(
       deps,
@@ -128,6 +131,36 @@ async function poll(deps: SubmitDeps, taskUUID: string | undefined): Slot {
   }
   deps.stats.polls++;
   return { ok: true, ...deps.tasks.pollView(taskUUID) };
+}
+
+/** `accountManagement` with `operation: "getDetails"`: the balance and usage (shared contract §11). */
+async function accountDetails(
+  deps: SubmitDeps,
+  task: Record<string, unknown>,
+  taskUUID: string | undefined,
+): Slot {
+  if (task.operation !== 'getDetails') {
+    return rejected(
+      deps,
+      providerError('unsupportedOperation', `Unsupported operation '${String(task.operation)}'.`, {
+        parameter: 'operation',
+        taskType: 'accountManagement',
+      }),
+    );
+  }
+  const details = deps.account.details();
+  return {
+    ok: true,
+    data: [
+      {
+        taskType: 'accountManagement',
+        operation: 'getDetails',
+        ...(taskUUID ? { taskUUID } : {}),
+        ...details,
+      },
+    ],
+    errors: [],
+  };
 }
 
 async function rejected(deps: SubmitDeps, error: ProviderErrorBody): Slot {

@@ -2,6 +2,7 @@
 // each is delivered (webhook, then upload) in the background. All of it is tracked for idle().
 import { createHash, randomUUID } from 'node:crypto';
 import { CONTENT_TYPES, type OutputFormat, type ProviderTask } from '../contract/index.js';
+import type { SimulatedAccount } from './account.js';
 import type { Faults } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import type { ImageStore } from './image-store.js';
@@ -9,7 +10,7 @@ import { DEFAULT_LOGNORMAL_SIGMA, type Latency } from './options.js';
 import { type ProviderErrorBody, providerError, writeJson } from './provider-errors.js';
 import type { Random } from './random.js';
 import { assembleImage, type ImageSpec, PALETTE_SIZE, renderBase } from './render-image.js';
-import { buildResultItem, itemSeed } from './result-item.js';
+import { buildResultItem, COST_PER_IMAGE, itemSeed } from './result-item.js';
 import type { SimulatorStats } from './stats.js';
 import type { TaskRecord, WireItem } from './task-store.js';
 import type { Uploader } from './uploader.js';
@@ -39,6 +40,8 @@ export interface RunnerDeps {
   results: GeneratedResult[];
   latency: () => Latency;
   publicUrl: () => string;
+  /** Draws down the simulated balance for every image generated. */
+  account: SimulatedAccount;
 }
 
 export interface TaskRun {
@@ -138,6 +141,7 @@ export class TaskRunner {
     record.items[index] = { status: 'success', item };
     results.push(result);
     stats.itemsGenerated++;
+    this.d.account.bill(COST_PER_IMAGE);
     return { result, item, bytes };
   }
 

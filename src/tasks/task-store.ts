@@ -3,6 +3,7 @@
 // a task ends once, and is counted in its batch once.
 import type { Cluster, Redis } from 'ioredis';
 import type { ResultItem } from '../contract/index.js';
+import { type ArrivalVia, noteArrival } from './arrival-log.js';
 import { EVENTS_STREAM_MAX_LEN, RECORD_RETENTION_SEC, TaskKeys } from './keys.js';
 import {
   CREATE_TASK,
@@ -388,5 +389,10 @@ export class TaskStore {
     return Object.values(h)
       .map((v) => JSON.parse(v) as StoredOutput)
       .sort((a, b) => a.slot - b.slot);
+  }
+
+  /** Note how a new result arrived, for the task page and the charts (see arrival-log.ts). */
+  async noteArrival(taskUUID: string, slot: number, via: ArrivalVia): Promise<void> {
+    await noteArrival(this.redis, this.keys, taskUUID, slot, via);
   }
 }

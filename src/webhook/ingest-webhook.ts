@@ -81,6 +81,7 @@ export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promis
     if (r.kind === 'new') {
       out.received++;
       wake = r.jobId;
+      await deps.tasks.noteArrival(r.jobId, r.slot, 'webhook');
     } else if (r.kind === 'duplicate' || r.kind === 'extra') out.duplicates++;
     else out.late++;
     if (r.kind !== 'late') owner = r.jobId;

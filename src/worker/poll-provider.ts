@@ -25,7 +25,10 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
     for (const it of items) {
       if (it.state === 'success') {
         const r = await deps.tasks.recordItem(providerTaskUUID, it.result);
-        if (r.kind === 'new') recovered++;
+        if (r.kind === 'new') {
+          recovered++;
+          await deps.tasks.noteArrival(r.jobId, r.slot, 'poll');
+        }
       } else if (it.state === 'error') {
         await deps.tasks.recordError(providerTaskUUID, {
           code: it.error.code,

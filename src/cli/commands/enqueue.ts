@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { BatchValidationError } from '../../errors.js';
 import { createProducer } from '../../producer/create-producer.js';
 import { LANES, type Lane } from '../../tasks/job-options.js';
+import { confirmPlan } from '../confirm-plan.js';
 import { openContext } from '../open-context.js';
 import { readJsonl } from '../read-jsonl.js';
 import { watchBatch } from '../watch-batch.js';
@@ -25,6 +26,8 @@ export function registerEnqueue(program: Command): void {
     .option('--lane <lane>', `priority lane: ${LANES.join(' | ')} (batches default to bulk)`)
     .option('--wait', 'wait for every task to end; exit 0 only if all completed')
     .option('--json', 'print a machine-readable summary')
+    .option('--plan', 'print the cost plan (as `plan` does) and ask before submitting')
+    .option('--yes', 'with --plan: submit without asking when the plan is covered')
     .action(
       async (
         file: string,
@@ -36,12 +39,15 @@ export function registerEnqueue(program: Command): void {
           callback?: string;
           wait?: boolean;
           json?: boolean;
+          plan?: boolean;
+          yes?: boolean;
         },
       ) => {
         if (o.lane !== undefined && !(LANES as readonly string[]).includes(o.lane)) {
           throw new Error(`--lane must be one of ${LANES.join(', ')} (got ${o.lane})`);
         }
         const config = loadConfig();
+        if (o.plan && !(await confirmPlan(config, file, o.budget, o.yes === true))) return;
         const ctx = await openContext(config);
         const producer = createProducer({ connection: ctx.redis, config });
         try {

@@ -13,6 +13,7 @@ export function registerSimulator(program: Command): void {
     .option('--latency <min-max>', 'per-result latency in ms, e.g. 50-200')
     .option('--fault <name=rate...>', 'fault rates 0..1, e.g. --fault dropWebhook=0.1 submit429=0.05')
     .option('--public-url <url>', 'base URL for imageURL (default: the listening address)')
+    .option('--balance <usd>', 'account balance getDetails reports; billed images draw it down', Number)
     .action(
       async (o: {
         port: number;
@@ -21,6 +22,7 @@ export function registerSimulator(program: Command): void {
         latency?: string;
         fault?: string[];
         publicUrl?: string;
+        balance?: number;
       }) => {
         const faults: Partial<FaultRates> = {};
         for (const f of o.fault ?? []) {
@@ -39,6 +41,7 @@ export function registerSimulator(program: Command): void {
             : {}),
           faults,
           ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
+          ...(o.balance !== undefined ? { balance: o.balance } : {}),
         });
         console.log(`simulator listening: ${sim.url}`);
         onShutdown(() => sim.close());

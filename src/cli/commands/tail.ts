@@ -107,5 +107,7 @@ function describe(ev: RelayEvent): string {
       return `${Math.round(ev.data.lossRatio * 100)}% of recent results came by polling: new tasks are polled first`;
     case 'relay.webhooks_recovered':
       return `${ev.data.webhooksSeen} webhook(s) arrived again: new tasks are webhook-first`;
+    case 'endpoint.disabled':
+      return `endpoint ${ev.data.url} disabled after ${ev.data.consecutiveFailures} failures in a row`;
   }
 }

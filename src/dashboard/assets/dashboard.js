@@ -9,6 +9,8 @@
   const PERCENT = 100;
   const SEGMENTS = ['completed', 'failed', 'cancelled', 'inFlight', 'queued'];
   const QUEUE_COUNTS = ['waiting', 'active', 'delayed', 'failed'];
+  /** After a task or endpoint action the page reloads to show the new state. */
+  const RELOAD_AFTER_ACTION_MS = 800;
 
   const body = document.body;
   const batchId = body.dataset.batch;
@@ -169,6 +171,10 @@
     stream.addEventListener('error', () => {
       if (live) live.hidden = true;
     });
+    // The charts script (charts.js) redraws from these.
+    stream.addEventListener('charts', (ev) => {
+      document.dispatchEvent(new CustomEvent('kr:charts', { detail: JSON.parse(ev.data) }));
+    });
     stream.addEventListener('status', (ev) => {
       const { batch, queue } = JSON.parse(ev.data);
       if (queue) showQueue(queue);
@@ -201,6 +207,22 @@
           : '';
         say(`Retried ${r.retried} failed task(s); each retry is a new provider task, billed again.${gone}`);
         loadGallery();
+      } else if (action === 'retry-task' || action === 'cancel-task') {
+        const verb = action === 'retry-task' ? 'retry' : 'cancel';
+        const r = await post(`api/tasks/${encodeURIComponent(button.dataset.task)}/${verb}`);
+        say(r.message);
+        setTimeout(() => location.reload(), RELOAD_AFTER_ACTION_MS);
+        return;
+      } else if (action === 'enable-endpoint') {
+        const r = await post(`api/endpoints/enable?url=${encodeURIComponent(button.dataset.endpoint)}`);
+        say(r.message);
+        setTimeout(() => location.reload(), RELOAD_AFTER_ACTION_MS);
+        return;
+      } else if (action === 'replay-endpoint') {
+        const from = button.closest('.actions')?.querySelector('[data-replay-from]')?.value ?? '';
+        const q = new URLSearchParams({ url: button.dataset.endpoint, from });
+        const r = await post(`api/deliveries/replay?${q}`);
+        say(r.message);
       } else if (action === 'cancel') {
         const r = await post(`api/batches/${encodeURIComponent(batchId)}/cancel`);
         say(

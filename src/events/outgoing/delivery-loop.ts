@@ -1,6 +1,7 @@
 // Dispatcher delivery: leases due deliveries, signs and POSTs them, and on failure schedules the next
 // attempt by the retry schedule, or gives the delivery up (dead list) once past the retry window.
 import type { Logger } from '../../log.js';
+import type { DeliveryLog } from './delivery-log.js';
 import type { Delivery, DeliveryStore } from './delivery-store.js';
 import { signEventWebhook } from './event-webhook-signature.js';
 import { createWebhookAgent, postWebhook } from './post-webhook.js';
@@ -13,6 +14,8 @@ const LEASE_MARGIN_MS = 5_000;
 /** How often due retries are looked for (new deliveries kick the loop at once). */
 export const POLL_INTERVAL_MS = 1_000;
 export const DELIVERY_CONCURRENCY = 16;
+/** lastError of a delivery given up because its endpoint is disabled (replay it once re-enabled). */
+export const ENDPOINT_DISABLED_ERROR = 'endpoint disabled';
 
 export interface DeliveryLoopOptions {
   /** The current secret, then the previous one during a rotation: each signs every delivery. */
@@ -34,6 +37,8 @@ export class DeliveryLoop {
     private readonly store: DeliveryStore,
     private readonly opts: DeliveryLoopOptions,
     private readonly log: Logger,
+    /** Records every attempt and disables endpoints that keep failing (issue 15). */
+    private readonly deliveryLog?: DeliveryLog,
   ) {}
 
   async run(): Promise<void> {
@@ -77,9 +82,26 @@ export class DeliveryLoop {
   }
 
   private async attempt(d: Delivery): Promise<void> {
-    const headers = signEventWebhook(this.opts.secrets, d.id, d.body);
-    const r = await postWebhook(this.agent, d.url, { ...headers }, d.body, this.opts.timeoutMs);
     const log = this.log.child({ webhookId: d.id, url: d.url, type: d.type });
+    if (await this.deliveryLog?.isDisabled(d.url)) {
+      await this.store.giveUp({ ...d, lastError: ENDPOINT_DISABLED_ERROR });
+      log.debug('event webhook not sent: its endpoint is disabled');
+      return;
+    }
+    const headers = signEventWebhook(this.opts.secrets, d.id, d.body);
+    const started = performance.now();
+    const r = await postWebhook(this.agent, d.url, { ...headers }, d.body, this.opts.timeoutMs);
+    const verdict = await this.deliveryLog?.record(d.url, {
+      webhookId: d.id,
+      eventId: d.eventId,
+      type: d.type,
+      attempt: d.attempts + 1,
+      ok: r.ok,
+      status: r.status ?? null,
+      latencyMs: performance.now() - started,
+      error: r.ok ? '' : r.error,
+    });
+    if (verdict === 'disabled') log.warn('event webhook endpoint disabled after failing too often in a row');
     if (r.ok) {
       await this.store.complete(d.id);
       log.debug({ attempts: d.attempts + 1 }, 'event webhook delivered');
@@ -87,7 +109,7 @@ export class DeliveryLoop {
     }
     const failed: Delivery = { ...d, attempts: d.attempts + 1, lastError: r.error };
     const nextAt = Date.now() + retryDelayMs(failed.attempts, this.opts.schedule);
-    if (withinRetryWindow(d.firstAt, nextAt, this.opts.schedule)) {
+    if (verdict !== 'disabled' && withinRetryWindow(d.firstAt, nextAt, this.opts.schedule)) {
       await this.store.reschedule(failed, nextAt);
       log.info({ attempts: failed.attempts, error: r.error, nextAt }, 'event webhook failed; will retry');
     } else {

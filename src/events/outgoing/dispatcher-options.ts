@@ -27,6 +27,8 @@ export interface EventDispatcherOptions {
   consumer?: string;
   /** Where a NEW consumer group starts: `$` (default, only events from now on) or a stream id. */
   startFrom?: string;
+  /** Failures in a row that disable an endpoint (default DEFAULT_DISABLE_AFTER). */
+  disableAfter?: number;
   logger?: Logger;
 }
 
@@ -38,5 +40,6 @@ export function dispatcherOptionsFromConfig(c: Config): EventDispatcherOptions {
     url: c.EVENTS_WEBHOOK_URL,
     secret: c.EVENTS_WEBHOOK_SECRET,
     previousSecret: c.EVENTS_WEBHOOK_SECRET_PREVIOUS,
+    disableAfter: c.EVENTS_ENDPOINT_DISABLE_AFTER,
   };
 }

@@ -9,6 +9,7 @@ import { ConfigError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
 import { EventKeys } from '../event-keys.js';
 import { duplicateConnection } from '../subscribe-events.js';
+import { DeliveryLog } from './delivery-log.js';
 import { DELIVERY_CONCURRENCY, DeliveryLoop, POLL_INTERVAL_MS, REQUEST_TIMEOUT_MS } from './delivery-loop.js';
 import { DeliveryStore } from './delivery-store.js';
 import type { DispatcherContext, EventDispatcherOptions } from './dispatcher-options.js';
@@ -30,7 +31,9 @@ export async function startEventDispatcher(
 ): Promise<EventDispatcher> {
   checkSecret(opts);
   const log = (opts.logger ?? ctx.logger ?? silentLogger).child({ component: 'event-dispatcher' });
-  const store = new DeliveryStore(ctx.redis, new EventKeys(ctx.tasks.keys), ctx.tasks.keys.events());
+  const keys = new EventKeys(ctx.tasks.keys);
+  const store = new DeliveryStore(ctx.redis, keys, ctx.tasks.keys.events());
+  const deliveryLog = new DeliveryLog(ctx.redis, keys, ctx.tasks.keys.events(), opts.disableAfter);
   // Without a secret nothing can be signed: deliveries wait in Redis until one is configured.
   const delivery = opts.secret
     ? new DeliveryLoop(
@@ -43,6 +46,7 @@ export async function startEventDispatcher(
           concurrency: opts.concurrency ?? DELIVERY_CONCURRENCY,
         },
         log,
+        deliveryLog,
       )
     : undefined;
   const blocking = duplicateConnection(ctx.redis);
