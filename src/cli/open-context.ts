@@ -15,7 +15,18 @@ export interface CliContext extends StatusContext {
 export async function openContext(config: Config): Promise<CliContext> {
   const redis = await connectRedis(config, { maxRetriesPerRequest: 3 });
   const queue = openQueue(config, redis);
-  queue.on('error', (err) => console.error(`queue connection error: ${err.message}`));
+  // ioredis reconnects on its own; say so once per outage instead of once per reconnect attempt.
+  let reported = false;
+  const report = (err: Error) => {
+    if (!reported) console.error(`redis connection error: ${err.message} (reconnecting)`);
+    reported = true;
+  };
+  redis.on('error', report);
+  queue.on('error', report);
+  redis.on('ready', () => {
+    if (reported) console.error('redis connection restored');
+    reported = false;
+  });
   const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   return {
     redis,
