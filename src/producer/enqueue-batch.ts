@@ -237,6 +237,7 @@ async function addInChunks(
   onProgress?: (n: number) => void,
 ): Promise<Added> {
   const n: Added = { enqueued: 0, alreadyInBatch: 0, duplicates: 0 };
+  let reopened = false;
   const flush = async (chunk: Valid[]) => {
     const now = Date.now();
     const existing = await classifyExisting(ctx, batchId, chunk);
@@ -263,6 +264,11 @@ async function addInChunks(
           ],
         });
       }
+    }
+    // A re-run that adds tasks to a batch an earlier run sealed (or that already ended) reopens it.
+    if (fresh.length > 0 && !reopened) {
+      await ctx.batches.reopen(batchId);
+      reopened = true;
     }
     // Batch membership first: a job may finish before this returns, and its batch must know it.
     await ctx.batches.addTasks(

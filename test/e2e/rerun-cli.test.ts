@@ -124,6 +124,33 @@ describe('re-running `enqueue`', () => {
     expect(tasks.map((t) => t.state)).toEqual(Array(5).fill('completed'));
   });
 
+  it('lines appended to the file are added on the next run; the lines before them are not added again', async () => {
+    const before = await sim.stats();
+    const batchId = `append-${uniqueId()}`;
+    const lines = [task('append one'), task('append two')];
+    const first = await cli(['enqueue', file('append', lines), '--batch', batchId, '--wait', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(json<Summary>(first)).toMatchObject({ total: 2, enqueued: 2, alreadyInBatch: 0, wait: 'ended' });
+    const more = [...lines, task('append three'), task('append four')];
+    const second = await cli(['enqueue', file('append', more), '--batch', batchId, '--wait', '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(json<Summary>(second)).toMatchObject({
+      total: 4,
+      enqueued: 2,
+      alreadyInBatch: 2,
+      status: { state: 'completed', completed: 4 },
+    });
+    await sim.idle();
+    expect(billed(before, await sim.stats())).toEqual({ tasks: 4, images: 4 });
+    // The batch had ended; the new lines reopened it, and it ended again: one batch.completed each time.
+    const events = await p.redis.xrange(p.svc.tasks.keys.events(), '-', '+');
+    const ends = events
+      .map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 ? [] : [[v, f[i + 1]]]))))
+      .filter((e) => e.type === 'batch.completed' && e.batchId === batchId)
+      .map((e) => (JSON.parse(e.data ?? '{}') as { total: number; completed: number }).total);
+    expect(ends).toEqual([2, 4]);
+  });
+
   it('a taskUUID of another batch is skipped and reported with that batch; --allow-existing exits 0', async () => {
     const [u1, u2, alone] = [randomUUID(), randomUUID(), randomUUID()];
     const x = `x-${uniqueId()}`;
@@ -182,6 +209,7 @@ describe('waiting commands and their exit codes', () => {
       await redis.restart({ downMs: 1500 });
       const r = await running;
       expect(r.stderr, 'the CLI saw Redis go away').toContain('reconnecting');
+      expect(r.stderr, 'and come back').toContain('redis connection restored');
       expect(r.code, r.stderr).toBe(0);
       expect(json<Summary>(r)).toMatchObject({
         wait: 'ended',
@@ -212,26 +240,29 @@ describe('waiting commands and their exit codes', () => {
   it('giving up exits 4: --timeout passed, or Redis unreachable until it passed', async () => {
     // A queue no worker serves: its batch never ends.
     const idle = { QUEUE_PREFIX: `kr-${uniqueId()}` };
+    const own = randomUUID();
     const enqueued = await cli(
-      ['enqueue', file('idle', [task('nobody runs me')]), '--batch', 'idle', '--json'],
+      ['enqueue', file('idle', [task('nobody runs me', { taskUUID: own })]), '--batch', 'idle', '--json'],
       idle,
     );
     expect(enqueued.code, enqueued.stderr).toBe(0);
     const waited = await cli(['wait', 'idle', '--timeout', '1'], idle);
     expect(waited.code).toBe(4);
     expect(waited.stderr).toContain('gave up waiting for batch idle (--timeout passed)');
+    // A TASK_EXISTS line (exit 5) and a wait that gives up (exit 4): the waiting outcome wins.
     const enqueueWait = await cli(
       [
         'enqueue',
-        file('idle2', [task('nobody runs me either')]),
+        file('idle2', [task('nobody runs me either'), task('nobody runs me', { taskUUID: own })]),
         '--batch',
-        'idle',
+        'idle-2',
         '--wait',
         '--timeout',
         '1',
       ],
       idle,
     );
+    expect(enqueueWait.stdout).toContain('[TASK_EXISTS]');
     expect(enqueueWait.code).toBe(4);
 
     const nowhere = { REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
