@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimulatorStats } from '../../src/simulator/index.js';
 import { readBatchStatus, readBatchTasks } from '../../src/status/read-status.js';
@@ -235,6 +236,33 @@ describe('waiting commands and their exit codes', () => {
     const r = await cli(['wait', `nope-${uniqueId()}`, '--json']);
     expect(r.code).toBe(3);
     expect(json(r)).toMatchObject({ wait: 'unknown', status: null });
+  });
+
+  it('a batch that Redis loses while we wait (restarted without persistence) exits 3', async () => {
+    const volatile = await startRedis({ aof: false });
+    try {
+      const env = { REDIS_URL: volatile.url, QUEUE_PREFIX: `kr-${uniqueId()}` };
+      const enqueued = await cli(['enqueue', file('lost', [task('forgotten')]), '--batch', 'lost'], env);
+      expect(enqueued.code, enqueued.stderr).toBe(0);
+      // No worker serves this Redis: the batch stays open until Redis forgets it.
+      const waiting = cli(['wait', 'lost', '--json'], env);
+      const probe = new Redis(volatile.url);
+      try {
+        const clients = async () =>
+          String(await probe.call('CLIENT', 'LIST'))
+            .trim()
+            .split('\n').length;
+        await until(async () => (await clients()) > 1, SETTLE_MS, 'the waiting CLI connected');
+      } finally {
+        probe.disconnect();
+      }
+      await volatile.restart();
+      const r = await waiting;
+      expect(r.code, r.stderr).toBe(3);
+      expect(json(r)).toMatchObject({ wait: 'unknown', status: null });
+    } finally {
+      await volatile.stop();
+    }
   });
 
   it('giving up exits 4: --timeout passed, or Redis unreachable until it passed', async () => {
