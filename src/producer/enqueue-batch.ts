@@ -33,6 +33,7 @@ export class MalformedEntry {
 }
 
 export interface BatchOptions {
+  /** Give it to make a re-run a no-op: entries without a taskUUID get one derived from it (default: random). */
   batchId?: string;
   chunkSize?: number;
   /** 'reject' (default): any invalid entry rejects the whole batch. 'skip': enqueue the valid ones. */
