@@ -22,7 +22,12 @@ export { retryFailedTasks, retryTask } from './control/retry-failed.js';
 export * from './errors.js';
 export * from './events/index.js';
 export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';
-export { type BatchOptions, type BatchSummary, MalformedEntry } from './producer/enqueue-batch.js';
+export {
+  type BatchOptions,
+  type BatchSummary,
+  MalformedEntry,
+  type SkippedEntry,
+} from './producer/enqueue-batch.js';
 export { RunwareClient } from './provider/runware-client.js';
 export {
   createRelay,

@@ -14,6 +14,8 @@ import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
 import { registerStatus } from './commands/status.js';
 import { registerTail } from './commands/tail.js';
+import { registerWait } from './commands/wait.js';
+import { EXIT } from './exit-codes.js';
 
 const program = new Command('kontext-relay')
   .description('Queue-driven image generation with Runware imageInference (FLUX.1 Kontext [pro])')
@@ -31,9 +33,10 @@ registerSecret(program);
 registerAudit(program);
 registerPlan(program);
 registerEvents(program);
+registerWait(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);
   else console.error(e);
-  process.exit(e instanceof ConfigError ? 78 : 1);
+  process.exit(e instanceof ConfigError ? EXIT.CONFIG : EXIT.FAILURES);
 });

@@ -11,7 +11,18 @@ export interface CliContext extends RelayState {
 export async function openContext(config: Config): Promise<CliContext> {
   const redis = await connectRedis(config, { maxRetriesPerRequest: 3 });
   const state = openRelayState(config, redis);
-  state.queue.on('error', (err) => console.error(`queue connection error: ${err.message}`));
+  // ioredis reconnects on its own; say so once per outage instead of once per reconnect attempt.
+  let reported = false;
+  const report = (err: Error) => {
+    if (!reported) console.error(`redis connection error: ${err.message} (reconnecting)`);
+    reported = true;
+  };
+  redis.on('error', report);
+  state.queue.on('error', report);
+  redis.on('ready', () => {
+    if (reported) console.error('redis connection restored');
+    reported = false;
+  });
   return {
     ...state,
     async close() {

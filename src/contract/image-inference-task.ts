@@ -63,11 +63,14 @@ export const seedSchema = z
     let n: bigint;
     if (typeof v === 'number') {
       if (!Number.isInteger(v)) return fail(ctx, 'seed must be an integer');
+      if (Object.is(v, -0)) return fail(ctx, 'seed -0 is not a seed: write 0');
       if (!Number.isSafeInteger(v))
         return fail(ctx, 'seed above 2^53 must be given as a string or bigint, or its digits are lost');
       n = BigInt(v);
     } else if (typeof v === 'string') {
       if (!/^-?\d+$/.test(v.trim())) return fail(ctx, 'seed string must hold decimal digits only');
+      // "-0" would pass as 0 below; a sign on zero is a mistake in the input, not a seed (README "Input encoding").
+      if (/^-0+$/.test(v.trim())) return fail(ctx, 'seed "-0" is not a seed: write 0');
       n = BigInt(v.trim());
     } else n = v;
     if (n < SEED_MIN || n > SEED_MAX) return fail(ctx, `seed must be between ${SEED_MIN} and ${SEED_MAX}`);

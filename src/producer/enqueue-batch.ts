@@ -1,6 +1,9 @@
 // Batch enqueue in chunks (addBulk) without holding the batch in memory. With onInvalid 'reject' (the
 // default) nothing is enqueued unless every entry is valid: the first pass validates and spools the
 // normalised tasks to a temporary file, the second streams that file into the queue.
+// An entry without a taskUUID gets one derived from (batch, position, task), so enqueueing the same
+// entries into the same batch again adds nothing (README "Re-runs"). Two entries with one taskUUID
+// are invalid; a task that already lives elsewhere is skipped and reported, never silently dropped.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,7 +16,8 @@ import { JOB_NAME, type QueuedTask } from '../tasks/job-data.js';
 import { type Lane, taskJobOptions } from '../tasks/job-options.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { RedisClient } from '../tasks/task-store.js';
-import { prepareTask } from './prepare-task.js';
+import { classifyExisting } from './classify-existing.js';
+import { prepareBatchTask } from './prepare-task.js';
 
 export const DEFAULT_CHUNK_SIZE = 1000;
 
@@ -29,6 +33,7 @@ export class MalformedEntry {
 }
 
 export interface BatchOptions {
+  /** Give it to make a re-run a no-op: entries without a taskUUID get one derived from it (default: random). */
   batchId?: string;
   chunkSize?: number;
   /** 'reject' (default): any invalid entry rejects the whole batch. 'skip': enqueue the valid ones. */
@@ -47,14 +52,25 @@ export interface InvalidEntry {
   issues: readonly FieldIssue[];
 }
 
+/**
+ * An entry this run did not add. INVALID: it broke the contract (only with onInvalid 'skip').
+ * TASK_EXISTS: its taskUUID already belongs to another batch (`existingBatchId`), or to a task
+ * enqueued on its own (`existingBatchId` null); that task is left as it is.
+ */
+export type SkippedEntry = InvalidEntry &
+  ({ reason: 'INVALID' } | { reason: 'TASK_EXISTS'; existingBatchId: string | null });
+
 export interface BatchSummary {
   batchId: string;
-  /** Tasks in the batch (valid entries, duplicates within the batch counted once). */
+  /** Tasks in the batch now, counting those an earlier run added. */
   total: number;
+  /** Tasks this run added. */
   enqueued: number;
-  /** Entries whose taskUUID already exists outside this batch: left where they are, not added. */
+  /** Entries already in this batch (an earlier run added them): nothing added, nothing billed again. */
+  alreadyInBatch: number;
+  /** Entries skipped because their taskUUID exists outside this batch (the TASK_EXISTS entries of `skipped`). */
   duplicates: number;
-  skipped: InvalidEntry[];
+  skipped: SkippedEntry[];
 }
 
 interface Ctx {
@@ -77,38 +93,40 @@ export async function enqueueBatch(
   const add = { ...ctx, lane: opts.lane ?? DEFAULT_BATCH_LANE };
   if (opts.onInvalid === 'skip') {
     await ctx.batches.open({ batchId, budgetUsd: opts.budgetUsd, callbackUrl: opts.callbackUrl });
-    const skipped: InvalidEntry[] = [];
-    const { enqueued, duplicates } = await addInChunks(
+    const skipped: SkippedEntry[] = [];
+    const added = await addInChunks(
       add,
       batchId,
       chunkSize,
-      validated(source, skipped),
+      validated(source, batchId, skipped),
+      skipped,
       opts.onProgress,
     );
     const { total } = await ctx.batches.seal(batchId);
-    return { batchId, total, enqueued, duplicates, skipped };
+    return { batchId, total, ...added, skipped: skipped.sort((a, b) => a.index - b.index) };
   }
   const dir = await mkdtemp(join(tmpdir(), 'kr-batch-'));
   try {
     const spool = join(dir, 'tasks.jsonl');
-    const invalid = await spoolValid(source, spool);
+    const invalid = await spoolValid(source, batchId, spool);
     if (invalid.length > 0) throw new BatchValidationError(invalid);
     await ctx.batches.open({ batchId, budgetUsd: opts.budgetUsd, callbackUrl: opts.callbackUrl });
-    const { enqueued, duplicates } = await addInChunks(
-      add,
-      batchId,
-      chunkSize,
-      readSpool(spool),
-      opts.onProgress,
-    );
+    const skipped: SkippedEntry[] = [];
+    const added = await addInChunks(add, batchId, chunkSize, readSpool(spool), skipped, opts.onProgress);
     const { total } = await ctx.batches.seal(batchId);
-    return { batchId, total, enqueued, duplicates, skipped: [] };
+    return { batchId, total, ...added, skipped: skipped.sort((a, b) => a.index - b.index) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function* entries(source: Iterable<unknown> | AsyncIterable<unknown>) {
+interface Entry {
+  index: number;
+  line: number | undefined;
+  input: unknown;
+}
+
+async function* entries(source: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator<Entry> {
   let index = 0;
   for await (const raw of source as AsyncIterable<unknown>) {
     const sourced = isSourced(raw) ? raw : undefined;
@@ -120,34 +138,67 @@ function isSourced(x: unknown): x is SourcedTask {
   return typeof x === 'object' && x !== null && 'line' in x && 'task' in x && Object.keys(x).length === 2;
 }
 
-function check(input: unknown): QueuedTask | FieldIssue[] {
-  if (input instanceof MalformedEntry) return [{ path: '', rule: 'json', message: input.message }];
-  try {
-    return prepareTask(input);
-  } catch (e) {
-    if (e instanceof ValidationError) return [...e.issues];
-    throw e;
-  }
+/**
+ * Validates each entry and gives it its taskUUID. A taskUUID seen on an earlier entry of the same
+ * source makes the later entry invalid, naming both places (the set of seen UUIDs is the only
+ * per-task state held in memory: about 100 bytes a task).
+ */
+function checker(batchId: string) {
+  const seen = new Map<string, Entry>();
+  const where = (e: Entry) => (e.line ? `line ${e.line}` : `entry #${e.index}`);
+  return (e: Entry): QueuedTask | FieldIssue[] => {
+    if (e.input instanceof MalformedEntry) return [{ path: '', rule: 'json', message: e.input.message }];
+    let task: QueuedTask;
+    try {
+      task = prepareBatchTask(e.input, batchId, e.line ?? e.index);
+    } catch (err) {
+      if (err instanceof ValidationError) return [...err.issues];
+      throw err;
+    }
+    const first = seen.get(task.taskUUID);
+    if (first) {
+      return [
+        {
+          path: 'taskUUID',
+          rule: 'duplicate',
+          message: `taskUUID ${task.taskUUID} is on ${where(first)} and ${where(e)}: one task per taskUUID`,
+        },
+      ];
+    }
+    seen.set(task.taskUUID, { index: e.index, line: e.line, input: undefined });
+    return task;
+  };
 }
 
-async function* validated(source: Iterable<unknown> | AsyncIterable<unknown>, skipped: InvalidEntry[]) {
+function invalidEntry(e: Entry, issues: FieldIssue[]): InvalidEntry {
+  return { index: e.index, ...(e.line ? { line: e.line } : {}), issues };
+}
+
+async function* validated(
+  source: Iterable<unknown> | AsyncIterable<unknown>,
+  batchId: string,
+  skipped: SkippedEntry[],
+) {
+  const check = checker(batchId);
   for await (const e of entries(source)) {
-    const r = check(e.input);
-    if (Array.isArray(r)) skipped.push({ index: e.index, ...(e.line ? { line: e.line } : {}), issues: r });
-    else yield { index: e.index, task: r };
+    const r = check(e);
+    if (Array.isArray(r)) skipped.push({ ...invalidEntry(e, r), reason: 'INVALID' });
+    else yield { index: e.index, line: e.line, task: r };
   }
 }
 
 async function spoolValid(
   source: Iterable<unknown> | AsyncIterable<unknown>,
+  batchId: string,
   path: string,
 ): Promise<InvalidEntry[]> {
   const out = createWriteStream(path);
   const invalid: InvalidEntry[] = [];
+  const check = checker(batchId);
   for await (const e of entries(source)) {
-    const r = check(e.input);
-    if (Array.isArray(r)) invalid.push({ index: e.index, ...(e.line ? { line: e.line } : {}), issues: r });
-    else if (invalid.length === 0 && !out.write(`${e.index}\t${JSON.stringify(r)}\n`)) {
+    const r = check(e);
+    if (Array.isArray(r)) invalid.push(invalidEntry(e, r));
+    else if (invalid.length === 0 && !out.write(`${e.index}\t${e.line ?? 0}\t${JSON.stringify(r)}\n`)) {
       await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
   }
@@ -157,27 +208,69 @@ async function spoolValid(
   return invalid;
 }
 
-async function* readSpool(path: string) {
+async function* readSpool(path: string): AsyncGenerator<Valid> {
   const rl = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of rl) {
-    const tab = line.indexOf('\t');
-    yield { index: Number(line.slice(0, tab)), task: JSON.parse(line.slice(tab + 1)) as QueuedTask };
+  for await (const text of rl) {
+    const [index, line] = text.split('\t', 2).map(Number) as [number, number];
+    const task = JSON.parse(text.slice(text.indexOf('\t', text.indexOf('\t') + 1) + 1)) as QueuedTask;
+    yield { index, line: line || undefined, task };
   }
+}
+
+interface Valid {
+  index: number;
+  line: number | undefined;
+  task: QueuedTask;
+}
+
+interface Added {
+  enqueued: number;
+  alreadyInBatch: number;
+  duplicates: number;
 }
 
 async function addInChunks(
   ctx: Ctx & { lane: Lane },
   batchId: string,
   chunkSize: number,
-  tasks: AsyncIterable<{ index: number; task: QueuedTask }>,
+  tasks: AsyncIterable<Valid>,
+  skipped: SkippedEntry[],
   onProgress?: (n: number) => void,
-): Promise<{ enqueued: number; duplicates: number }> {
-  let enqueued = 0;
-  let duplicates = 0;
-  const flush = async (chunk: { index: number; task: QueuedTask }[]) => {
+): Promise<Added> {
+  const n: Added = { enqueued: 0, alreadyInBatch: 0, duplicates: 0 };
+  let reopened = false;
+  const flush = async (chunk: Valid[]) => {
     const now = Date.now();
-    const fresh = await withoutForeignTasks(ctx, batchId, chunk);
-    duplicates += chunk.length - fresh.length;
+    const existing = await classifyExisting(ctx, batchId, chunk);
+    const fresh: Valid[] = [];
+    for (const [i, c] of chunk.entries()) {
+      const x = existing[i]!;
+      if (x.kind === 'new') fresh.push(c);
+      else if (x.kind === 'in-batch') n.alreadyInBatch++;
+      else {
+        n.duplicates++;
+        skipped.push({
+          index: c.index,
+          ...(c.line ? { line: c.line } : {}),
+          reason: 'TASK_EXISTS',
+          existingBatchId: x.batchId,
+          issues: [
+            {
+              path: 'taskUUID',
+              rule: 'exists',
+              message: x.batchId
+                ? `taskUUID ${c.task.taskUUID} already belongs to batch ${x.batchId}`
+                : `taskUUID ${c.task.taskUUID} was already enqueued on its own`,
+            },
+          ],
+        });
+      }
+    }
+    // A re-run that adds tasks to a batch an earlier run sealed (or that already ended) reopens it.
+    if (fresh.length > 0 && !reopened) {
+      await ctx.batches.reopen(batchId);
+      reopened = true;
+    }
     // Batch membership first: a job may finish before this returns, and its batch must know it.
     await ctx.batches.addTasks(
       batchId,
@@ -190,13 +283,13 @@ async function addInChunks(
         opts: taskJobOptions(c.task.taskUUID, ctx.attempts, ctx.lane),
       })),
     );
-    enqueued += fresh.length;
-    onProgress?.(enqueued + duplicates);
+    n.enqueued += fresh.length;
+    onProgress?.(n.enqueued + n.alreadyInBatch + n.duplicates);
   };
   // One chunk is written to Redis while the next is read and validated: Node's CPU and Redis's
   // overlap instead of taking turns. Chunks still reach Redis one at a time, in order.
   let writing: Promise<void> = Promise.resolve();
-  let chunk: { index: number; task: QueuedTask }[] = [];
+  let chunk: Valid[] = [];
   for await (const t of tasks) {
     chunk.push(t);
     if (chunk.length < chunkSize) continue;
@@ -207,30 +300,5 @@ async function addInChunks(
   }
   await writing;
   if (chunk.length > 0) await flush(chunk);
-  return { enqueued, duplicates };
-}
-
-/**
- * Drops tasks that already exist (as a job or a task record) outside this batch: BullMQ would
- * ignore them silently and the batch would wait for them forever. Tasks already in this very batch
- * stay, so re-running an interrupted batch resumes it.
- */
-async function withoutForeignTasks<T extends { task: QueuedTask }>(
-  ctx: Ctx,
-  batchId: string,
-  chunk: T[],
-): Promise<T[]> {
-  const multi = ctx.redis.multi();
-  for (const c of chunk) {
-    multi.hget(ctx.queue.toKey(c.task.taskUUID), 'data');
-    multi.hget(ctx.batches.keys.task(c.task.taskUUID), 'batchId');
-  }
-  const res = (await multi.exec()) ?? [];
-  return chunk.filter((_, i) => {
-    const jobData = res[2 * i]?.[1] as string | null | undefined;
-    const recordBatch = res[2 * i + 1]?.[1] as string | null | undefined;
-    if (recordBatch !== null && recordBatch !== undefined) return recordBatch === batchId;
-    if (jobData === null || jobData === undefined) return true;
-    return (JSON.parse(jobData) as { batchId?: string }).batchId === batchId;
-  });
+  return n;
 }

@@ -84,6 +84,15 @@ export class BatchStore {
     await multi.exec();
   }
 
+  /**
+   * A run is about to add tasks to a batch an earlier run sealed (a re-run with new lines): back to
+   * 'enqueuing', and no longer finished, so no task can close the batch before seal() counts the new total.
+   */
+  async reopen(batchId: string): Promise<void> {
+    const key = this.keys.batch(batchId);
+    await this.redis.multi().hset(key, 'state', 'enqueuing').hdel(key, 'finishedAt').exec();
+  }
+
   /** Add a chunk of the batch's taskUUIDs, with their index in the batch. */
   async addTasks(batchId: string, entries: readonly { index: number; taskUUID: string }[]): Promise<void> {
     if (entries.length === 0) return;

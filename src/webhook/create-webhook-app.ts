@@ -1,7 +1,7 @@
 // The express adapter for webhook ingest: raw body with a size limit, lossless JSON parse (seeds up to
 // 2^63-1), content-type check, and one place that turns errors into HTTP statuses.
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
-import { parseLossless } from '../contract/index.js';
+import { JsonTooDeepError, parseLossless } from '../contract/index.js';
 import { RelayError, WebhookError } from '../errors.js';
 import { authenticateWebhook, type IngestDeps, ingestWebhook } from './ingest-webhook.js';
 
@@ -24,8 +24,11 @@ export function mountWebhookRoutes(app: Express, deps: IngestDeps, opts: Webhook
     let body: unknown;
     try {
       body = parseLossless(typeof req.body === 'string' ? req.body : '');
-    } catch {
-      throw new WebhookError('WEBHOOK_BAD_JSON', 400, 'body is not valid JSON');
+    } catch (e) {
+      // SyntaxError from JSON.parse, or JsonTooDeepError: either way the sender's body, not our fault.
+      const reason = e instanceof JsonTooDeepError ? e.message : 'body is not valid JSON';
+      deps.logger.warn({ taskUUID: String(req.params.taskUUID), reason }, 'webhook body refused');
+      throw new WebhookError('WEBHOOK_BAD_JSON', 400, reason);
     }
     const result = await ingestWebhook(deps, {
       taskUUID: String(req.params.taskUUID),

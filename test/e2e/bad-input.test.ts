@@ -224,6 +224,32 @@ describe('bad input: the producer', () => {
       outcome,
       ok: ok && !changed.length,
     });
+    // One taskUUID twice in a batch: refused like any invalid entry, naming both entries.
+    const twice = randomUUID();
+    let dupOutcome: string;
+    let dupOk = false;
+    try {
+      await producer.enqueueBatch([
+        { ...valid, taskUUID: twice },
+        { ...valid, positivePrompt: 'another prompt', taskUUID: twice },
+      ]);
+      dupOutcome = 'ACCEPTED';
+    } catch (e) {
+      dupOutcome = `${(e as Error).name}: ${(e as Error).message}`;
+      dupOk =
+        e instanceof BatchValidationError &&
+        e.entries.length === 1 &&
+        e.entries[0]?.index === 1 &&
+        /entry #0 and entry #1/.test(e.message);
+    }
+    const dupChanged = changedKeys(before, await snapshotKeys(redis, prefix));
+    if (dupChanged.length) dupOutcome += ` — Redis changed: ${dupChanged.join(', ')}`;
+    rows.push({
+      case: 'batch with one taskUUID on entries #0 and #1',
+      expected: 'batch refused, entry #1 named with #0',
+      outcome: dupOutcome,
+      ok: dupOk && !dupChanged.length,
+    });
     report('producer library: bad tasks', rows);
     expect(Object.keys(before), 'nothing but the queue meta key').toEqual([meta]);
   });
@@ -363,6 +389,106 @@ describe('bad input: the producer', () => {
       } finally {
         await p.close();
       }
+    }
+  });
+});
+
+describe('bad input: encodings and repeated taskUUIDs', () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(testRedisUrl());
+  });
+  afterAll(() => redis.disconnect());
+
+  it('`kontext-relay enqueue` strips a BOM, and refuses bad UTF-8, seed "-0" and a taskUUID on two lines, naming the lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kr-badenc-'));
+    try {
+      const line = (t: unknown) => Buffer.from(stringifyLossless(t));
+      const uuid = randomUUID();
+      const files: Record<string, Buffer[]> = {
+        bom: [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), line(valid)])],
+        utf8: [line(valid), Buffer.from([0x7b, 0x22, 0x70, 0xff, 0x22, 0x7d]), line(valid)],
+        negzero: [
+          Buffer.from('{"positivePrompt": "bare", "width": 1024, "height": 1024, "seed": -0}'),
+          Buffer.from('{"positivePrompt": "string", "width": 1024, "height": 1024, "seed": "-0"}'),
+        ],
+        dupe: [
+          line({ ...valid, taskUUID: uuid }),
+          line(valid),
+          line({ ...valid, positivePrompt: 'another prompt', taskUUID: uuid }),
+        ],
+      };
+      const run = async (name: string) => {
+        const path = join(dir, `${name}.jsonl`);
+        writeFileSync(path, Buffer.concat(files[name]!.flatMap((b) => [b, Buffer.from('\n')])));
+        const prefix = `kr-${uniqueId()}`;
+        const env = {
+          REDIS_URL: testRedisUrl(),
+          QUEUE_PREFIX: prefix,
+          S3_ENDPOINT: testS3Endpoint(),
+          LOG_LEVEL: 'silent',
+        };
+        const r = await runCli(['enqueue', '--json', path], env);
+        const keys = Object.keys(await snapshotKeys(redis, `{${prefix}}`)).filter(
+          (k) => !k.endsWith(':meta'),
+        );
+        let out: {
+          enqueued?: number;
+          entries?: { line?: number; issues: { path: string; message: string }[] }[];
+        } = {};
+        try {
+          out = JSON.parse(r.stdout);
+        } catch {
+          /* reported below */
+        }
+        const entries = (out.entries ?? []).map((e) => [e.line, e.issues.map((i) => i.path).join()]);
+        const messages = (out.entries ?? []).flatMap((e) => e.issues.map((i) => i.message)).join(' | ');
+        return {
+          code: r.code,
+          keys: keys.length,
+          entries: JSON.stringify(entries),
+          messages,
+          enqueued: out.enqueued,
+        };
+      };
+      const [bom, utf8, negzero, dupe] = await Promise.all(['bom', 'utf8', 'negzero', 'dupe'].map(run));
+      const rows: Row[] = [
+        {
+          case: 'UTF-8 BOM before line 1',
+          expected: 'exit 0, 1 enqueued',
+          outcome: `exit ${bom!.code}, enqueued ${bom!.enqueued}`,
+          ok: bom!.code === 0 && bom!.enqueued === 1,
+        },
+        {
+          case: 'byte 0xff on line 2',
+          expected: 'exit 2, line 2 "not valid UTF-8", queue empty',
+          outcome: `exit ${utf8!.code}, entries ${utf8!.entries} (${utf8!.messages}); ${utf8!.keys} key(s)`,
+          ok:
+            utf8!.code === 2 &&
+            utf8!.entries === '[[2,""]]' &&
+            utf8!.messages.startsWith('not valid UTF-8 (byte 4 of the line is 0xff)') &&
+            utf8!.keys === 0,
+        },
+        {
+          case: 'seed -0 (bare) on line 1, "-0" on line 2',
+          expected: 'exit 2, lines 1 and 2 (seed), queue empty',
+          outcome: `exit ${negzero!.code}, entries ${negzero!.entries}; ${negzero!.keys} key(s)`,
+          ok: negzero!.code === 2 && negzero!.entries === '[[1,"seed"],[2,"seed"]]' && negzero!.keys === 0,
+        },
+        {
+          case: 'one taskUUID on lines 1 and 3',
+          expected: 'exit 2, line 3 (taskUUID) naming line 1, queue empty',
+          outcome: `exit ${dupe!.code}, entries ${dupe!.entries} (${dupe!.messages}); ${dupe!.keys} key(s)`,
+          ok:
+            dupe!.code === 2 &&
+            dupe!.entries === '[[3,"taskUUID"]]' &&
+            dupe!.messages.includes('line 1 and line 3') &&
+            dupe!.keys === 0,
+        },
+      ];
+      report('`kontext-relay enqueue`: encodings and repeated taskUUIDs', rows);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -559,6 +685,16 @@ describe('bad input: webhooks and result URLs through an allow-listed host', () 
         code: 'WEBHOOK_BAD_JSON',
       },
       { name: 'empty body', send: () => post(hookUrl(p, T), ''), status: 400 },
+      {
+        name: 'a value nested 10,000 deep in the item',
+        send: () =>
+          post(
+            hookUrl(p, T),
+            `{"data":[{"taskUUID":"${T}","imageUUID":"${randomUUID()}","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}]}`,
+          ),
+        status: 400,
+        code: 'WEBHOOK_BAD_JSON',
+      },
       {
         name: 'JSON without a result ({})',
         send: () => post(hookUrl(p, T), '{}'),

@@ -25,6 +25,7 @@ import {
 } from '../helpers/processes.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 import { ended, isFinished, openObserver, type RelayObserver, until } from '../helpers/relay-observer.js';
+import { checkRerunInvariant } from '../helpers/rerun-invariant.js';
 import { type RestartableS3, startRestartableS3 } from '../helpers/restartable-s3.js';
 import { printTable } from '../helpers/text-table.js';
 
@@ -275,6 +276,11 @@ describe.each(['webhook', 'upload'] as const)('chaos, %s delivery', (mode) => {
       expect(batch.total).toBe(PLAN.tasks);
 
       const log = await runChaos(x, batch.batchId, PLAN.tasks, started);
+      // The user runs the same batch again after the chaos (the batch may still be running): no-op.
+      const rerun = await x.obs.producer.enqueueBatch(
+        Array.from({ length: PLAN.tasks }, (_, i) => task(i)),
+        { batchId: batch.batchId },
+      );
       const deadline = Date.now() + PLAN.batchTimeoutMs;
       let final = await readBatchStatus(x.obs, batch.batchId);
       while (!isFinished(final)) {
@@ -291,6 +297,7 @@ describe.each(['webhook', 'upload'] as const)('chaos, %s delivery', (mode) => {
       const { rows, facts } = await checkRunInvariants(x.obs, batch.batchId, await x.sim.admin.results(), {
         allowedFailure: INJECTED_FAILURE,
       });
+      rows.push(await checkRerunInvariant(x.obs, batch.batchId, rerun, await x.sim.admin.results()));
 
       printTable(`chaos (${mode} delivery, ${PLAN.tasks} tasks): actions`, log);
       printTable(`chaos (${mode} delivery): what the run went through`, [

@@ -58,6 +58,8 @@ describe('task contract for bfl:3@1', () => {
     ['seed', { seed: -1 }, 'seed'],
     ['seed', { seed: '9223372036854775808' }, 'seed'],
     ['seed', { seed: 2 ** 60 }, 'seed'],
+    ['seed', { seed: '-0' }, 'seed'],
+    ['seed', { seed: -0 }, 'seed'],
   ])('rejects a bad %s (%j) with rule %s', (path, patch, rule) => {
     const issues = issuesOf({ ...base, ...patch });
     expect(issues).toContainEqual(expect.objectContaining({ path, rule }));
