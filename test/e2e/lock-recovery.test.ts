@@ -5,7 +5,7 @@
 // the wait would fail.
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { testRedisUrl, testS3Endpoint, uniqueId } from '../helpers/env.js';
+import { testRedisUrl, testS3Endpoint, testSecret, uniqueId } from '../helpers/env.js';
 import { freePort } from '../helpers/free-port.js';
 import {
   describeOutputs,
@@ -44,7 +44,7 @@ describe('crash recovery bound', () => {
       webhookPort: await freePort(),
       queuePrefix: `kr-${id}`,
       bucket: `b-${id}`,
-      secret: `secret-${id}-0123456789`,
+      secret: testSecret(),
     });
     const defaults = loadConfig(env);
     const bound = defaults.LOCK_DURATION_MS + 2 * defaults.STALLED_INTERVAL_MS;

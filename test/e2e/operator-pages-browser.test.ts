@@ -6,10 +6,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashboardPipeline, launchBrowser, startDashboardPipeline } from '../helpers/browser.js';
+import { testSecret } from '../helpers/env.js';
 import { waitForBatch } from '../helpers/pipeline.js';
 import { startVerifyingReceiver, type VerifyingReceiver } from '../helpers/webhook-receiver.js';
 
-const TOKEN = 'operator-token-0123456789';
+const TOKEN = testSecret();
 const SECRET = `whsec_${Buffer.from('operator pages secret, thirty-2B').toString('base64')}`;
 const UI_TIMEOUT_MS = 20_000;
 const SEED = '9007199254740993'; // past 2^53: must show exactly

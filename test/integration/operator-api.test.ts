@@ -4,9 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_HEADER } from '../../src/dashboard/dashboard-auth.js';
 import { type DashboardPipeline, startDashboardPipeline } from '../helpers/browser.js';
+import { testSecret } from '../helpers/env.js';
 import { waitForBatch } from '../helpers/pipeline.js';
 
-const TOKEN = 'operator-api-token-0123';
+const TOKEN = testSecret();
 const auth = { authorization: `Bearer ${TOKEN}` };
 const act = { ...auth, [ACTION_HEADER]: '1' };
 

@@ -172,10 +172,11 @@ describe('simulator body faults', () => {
     const s = await simWith({});
     const res = await fetch(`${s.baseUrl}/__sim/faults`, {
       method: 'POST',
-      body: JSON.stringify({ truncateImage: 1, bothSources: 0.5, shortContentLength: 0.25 }),
+      body: JSON.stringify({ truncateImage: 1, bothSources: 0, shortContentLength: 0.25 }),
     });
     const body = (await res.json()) as { faults: FaultRates };
-    expect(body.faults).toMatchObject({ truncateImage: 1, bothSources: 0.5, shortContentLength: 0.25 });
+    // bothSources 0: a two-source item would be refused as OUTPUT_AMBIGUOUS before any size check.
+    expect(body.faults).toMatchObject({ truncateImage: 1, bothSources: 0, shortContentLength: 0.25 });
     const item = await generate(s, { outputFormat: 'JPG', outputType: 'base64Data' });
     expect((await refusal(relayReads(item))).code).toBe('OUTPUT_CORRUPT');
   });
