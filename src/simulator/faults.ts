@@ -23,8 +23,16 @@ const SUBMIT_FAULTS: readonly [FaultName, SubmitFault][] = [
   ],
 ];
 
+/** One targeted item error: item `index` of the task (every item when index is absent). */
+export interface ItemFailure {
+  taskUUID: string;
+  index?: number | undefined;
+}
+
 export class Faults {
   private rates: FaultRates;
+  /** `taskUUID#index` or `taskUUID#*`: items that fail with timeoutProvider whatever the rates. */
+  private readonly targeted = new Set<string>();
 
   constructor(
     private readonly random: Random,
@@ -35,6 +43,16 @@ export class Faults {
 
   set(update: RatesUpdate): void {
     this.rates = { ...this.rates, ...definedOnly(update) };
+  }
+
+  /** Make these items fail (deterministic item errors on chosen slots, e.g. of a slot retry's task). */
+  failItems(items: readonly ItemFailure[]): void {
+    for (const it of items) this.targeted.add(`${it.taskUUID}#${it.index ?? '*'}`);
+  }
+
+  /** Whether item `index` of the task was targeted by failItems. */
+  itemTargeted(taskUUID: string, index: number): boolean {
+    return this.targeted.has(`${taskUUID}#${index}`) || this.targeted.has(`${taskUUID}#*`);
   }
 
   current(): FaultRates {

@@ -2,7 +2,7 @@
 // the provider does, with fault injection. Public API: startSimulator(); everything else is internal.
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { Faults } from './faults.js';
+import { Faults, type ItemFailure } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import { ImageStore } from './image-store.js';
 import {
@@ -21,6 +21,7 @@ import { Uploader } from './uploader.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WorkTracker } from './work-tracker.js';
 
+export type { ItemFailure } from './faults.js';
 export type { GeneratedResult } from './generated-result.js';
 export type { FaultName, FaultRates, Latency, SimulatorOptions } from './options.js';
 export { FAULT_NAMES } from './options.js';
@@ -43,6 +44,8 @@ export interface Simulator {
   /** The exact bytes generated for an image (also after its ttl). */
   imageBytes(imageUUID: string): Buffer | undefined;
   setFaults(f: Partial<FaultRates>): void;
+  /** Items that fail with timeoutProvider: item `index` of a provider task (all its items without one). */
+  failItems(items: readonly ItemFailure[]): void;
   setLatency(l: Latency): void;
   /** Resolves when no item is pending and no webhook or upload is in flight or waiting to retry. */
   idle(): Promise<void>;
@@ -115,6 +118,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     results: () => results.map((r) => ({ ...r, ...(r.error ? { error: { ...r.error } } : {}) })),
     imageBytes: (imageUUID) => images.bytes(imageUUID),
     setFaults: (f) => faults.set(f),
+    failItems: (items) => faults.failItems(items),
     setLatency,
     idle: () => tracker.idle(),
     async close() {

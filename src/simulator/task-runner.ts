@@ -93,7 +93,9 @@ export class TaskRunner {
       size: 0,
       delivered: 'none',
     };
-    if (faults.roll('itemError')) {
+    // Roll first, so a targeted item does not shift the seeded fault stream.
+    const rolled = faults.roll('itemError');
+    if (rolled || faults.itemTargeted(task.taskUUID, index)) {
       const error = providerError('timeoutProvider', ITEM_ERROR_MESSAGE, {
         taskUUID: task.taskUUID,
         taskType: 'imageInference',
