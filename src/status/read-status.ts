@@ -4,7 +4,7 @@
 import type { BatchStore } from '../tasks/batch-store.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { TaskStore } from '../tasks/task-store.js';
-import type { ProviderFailure, StoredOutput } from '../tasks/types.js';
+import type { ProviderFailure, SlotFailure, StoredOutput } from '../tasks/types.js';
 
 export interface StatusContext {
   queue: TaskQueue;
@@ -12,7 +12,14 @@ export interface StatusContext {
   batches: BatchStore;
 }
 
-export type TaskStatusState = 'queued' | 'submitting' | 'submitted' | 'completed' | 'failed' | 'cancelled';
+export type TaskStatusState =
+  | 'queued'
+  | 'submitting'
+  | 'submitted'
+  | 'completed'
+  | 'partial'
+  | 'failed'
+  | 'cancelled';
 
 export interface TaskStatus {
   taskUUID: string;
@@ -34,6 +41,8 @@ export interface TaskStatus {
   providerError: ProviderFailure | null;
   cost: number;
   outputs: StoredOutput[];
+  /** Slots that ended without an output (partial and failed tasks), each with its code and reason. */
+  failedSlots: SlotFailure[];
 }
 
 export type BatchStatusState =
@@ -50,6 +59,8 @@ export interface BatchStatus {
   queued: number;
   inFlight: number;
   completed: number;
+  /** Tasks that ended with some outputs stored and some slots failed. */
+  partial: number;
   failed: number;
   cancelled: number;
   cost: number;
@@ -65,7 +76,9 @@ export async function readTaskStatus(ctx: StatusContext, taskUUID: string): Prom
   const [rec, job] = await Promise.all([ctx.tasks.get(taskUUID), ctx.queue.getJob(taskUUID)]);
   if (!rec && !job) return null;
   const jobState = job ? await job.getState() : 'unknown';
-  const outputs = rec ? await ctx.tasks.storedOutputs(taskUUID) : [];
+  const [outputs, failedSlots] = rec
+    ? await Promise.all([ctx.tasks.storedOutputs(taskUUID), ctx.tasks.slots.failures(taskUUID)])
+    : [[], []];
   const task = job?.data.task;
   const now = Date.now();
   return {
@@ -86,19 +99,21 @@ export async function readTaskStatus(ctx: StatusContext, taskUUID: string): Prom
     providerError: rec?.providerError ?? null,
     cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0),
     outputs,
+    failedSlots,
   };
 }
 
 export async function readBatchStatus(ctx: StatusContext, batchId: string): Promise<BatchStatus | null> {
   const b = await ctx.batches.get(batchId);
   if (!b) return null;
-  const ended = b.completed + b.failed + b.cancelled;
+  const ended = b.completed + b.partial + b.failed + b.cancelled;
   const total = b.state === 'enqueued' ? b.total : await ctx.batches.size(batchId);
   const inFlight = Math.max(0, b.submitted - b.settled);
   let state: BatchStatusState = 'running';
   if (b.state === 'enqueuing') state = 'enqueuing';
   else if (b.finishedAt !== undefined || ended >= total) {
-    state = b.cancelled > 0 ? 'cancelled' : b.failed > 0 ? 'completed_with_failures' : 'completed';
+    state =
+      b.cancelled > 0 ? 'cancelled' : b.failed + b.partial > 0 ? 'completed_with_failures' : 'completed';
   }
   return {
     batchId,
@@ -107,6 +122,7 @@ export async function readBatchStatus(ctx: StatusContext, batchId: string): Prom
     queued: Math.max(0, total - ended - inFlight),
     inFlight,
     completed: b.completed,
+    partial: b.partial,
     failed: b.failed,
     cancelled: b.cancelled,
     cost: Math.round(b.cost * 1e6) / 1e6,
