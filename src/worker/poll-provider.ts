@@ -7,6 +7,8 @@ import type { WorkerDeps } from './worker-deps.js';
 export interface PollOutcome {
   recovered: number;
   failed: boolean;
+  /** Failed items the provider listed (webhook mode: of the current provider task). */
+  errors?: number;
 }
 
 export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<PollOutcome> {
@@ -17,6 +19,7 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
     rec.mode === 'upload' ? rec.subtasks.filter((_, slot) => !have.has(slot)) : [rec.providerTaskUUID];
   let recovered = 0;
   let failed = false;
+  let errors = 0;
   for (const providerTaskUUID of providerTasks) {
     const items = await deps.client.getResponse(providerTaskUUID);
     for (const it of items) {
@@ -29,6 +32,7 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
           message: it.error.message ?? 'the provider reported an error',
         });
         failed = true;
+        errors++;
       }
     }
   }
@@ -36,7 +40,7 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
     deps.metrics.recoveredByPolling.inc(recovered);
     deps.logger.info({ taskUUID: rec.taskUUID, recovered }, 'results recovered by polling');
   }
-  return { recovered, failed };
+  return { recovered, failed, errors };
 }
 
 /** Next poll delay: the first after FIRST_POLL_AFTER_MS, then doubling up to MAX_POLL_INTERVAL_MS. */

@@ -6,17 +6,16 @@ import { OutputFetchError, ProviderError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { RESULT_PRIORITY } from '../tasks/job-options.js';
-import { type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
+import { type SlotFailure, type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
 import { holdIfOverBudget } from './budget-gate.js';
 import { nextPollDelay, pollProvider } from './poll-provider.js';
+import { resolveSlots } from './resolve-slots.js';
 import { storeOutputs } from './store-outputs.js';
 import { submitTask } from './submit-task.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 /** Re-check delay while an upload-mode object has not reached the bucket yet. */
 export const UPLOAD_RECHECK_MS = 1000;
-/** Re-try delay after a retryable storage failure (S3 unavailable, fetch failed). */
-export const STORAGE_RETRY_MS = 2000;
 /** Rounds of store/poll in one activation before parking again (bounds a single run). */
 const MAX_ROUNDS = 4;
 
@@ -63,22 +62,24 @@ async function advance(
     if (round > 0) rec = await deps.tasks.get(task.taskUUID);
     if (!rec) throw new Error(`task record ${task.taskUUID} vanished`);
     if (TERMINAL_STATES.has(rec.state)) return settle(deps, rec);
-    if (rec.providerError) {
-      const pe = rec.providerError;
-      return fail(deps, rec, `${pe.code}: ${pe.message}`, log);
-    }
     const progress = await storeOutputs(deps, rec, task);
     if (progress.complete) return complete(deps, rec, progress.outputs, log);
+    // Per-slot outcomes (resolve-slots.ts): a retry of the missing slots, or the end with some failed.
+    const slots = await resolveSlots(deps, task, rec, progress, log);
+    if (slots.kind === 'ended') return endWithFailedSlots(deps, rec, progress.outputs, slots.failed, log);
+    if (slots.kind === 'changed') continue;
 
     const now = Date.now();
     if (now >= rec.deadlineAt) {
       const got = `${progress.outputs.length} of ${rec.expected} outputs stored`;
-      return fail(
-        deps,
-        rec,
-        `RESULT_DEADLINE: no complete result ${Math.round((now - (rec.submittedAt ?? now)) / 1000)}s after submit (${got})`,
-        log,
-      );
+      const reason = `no complete result ${Math.round((now - (rec.submittedAt ?? now)) / 1000)}s after submit (${got})`;
+      const ended = new Set([...progress.outputs.map((o) => o.slot), ...progress.failed.map((f) => f.slot)]);
+      const late = Array.from({ length: rec.expected }, (_, slot) => slot)
+        .filter((slot) => !ended.has(slot))
+        .map((slot): SlotFailure => ({ slot, code: 'RESULT_DEADLINE', message: reason, stage: 'deadline' }));
+      await deps.tasks.slots.failSlots(rec.taskUUID, late);
+      const failed = [...progress.failed, ...late].sort((a, b) => a.slot - b.slot);
+      return endWithFailedSlots(deps, rec, progress.outputs, failed, log);
     }
     let wakeAt = Math.min(rec.nextPollAt, rec.deadlineAt);
     if (now >= rec.nextPollAt) {
@@ -92,15 +93,16 @@ async function advance(
         log.warn({ err: e }, 'getResponse failed; will poll again');
         return { recovered: 0, failed: false };
       });
+      if ('errors' in polled && polled.errors && rec.mode === 'webhook')
+        await deps.tasks.slots.noteAttemptErrors(rec.taskUUID, polled.errors);
       await deps.tasks.setNextPoll(rec.taskUUID, now + delay);
       if (polled.recovered > 0 || polled.failed) continue;
       wakeAt = Math.min(now + delay, rec.deadlineAt);
     }
     if (progress.awaitingUploads > 0) wakeAt = Math.min(wakeAt, now + UPLOAD_RECHECK_MS);
-    if (progress.retryLater) {
+    if (progress.retryLater)
       log.warn({ err: progress.retryLater }, 'storing an output failed; retrying later');
-      wakeAt = Math.min(wakeAt, now + STORAGE_RETRY_MS);
-    }
+    if (progress.retryAt !== undefined) wakeAt = Math.min(wakeAt, progress.retryAt);
     await park(deps, job, token, rec.taskUUID, wakeAt, progress.received);
   }
   await park(deps, job, token, task.taskUUID, Date.now(), Number.MAX_SAFE_INTEGER);
@@ -141,18 +143,61 @@ async function complete(deps: WorkerDeps, rec: TaskRecord, outputs: TaskJobResul
   return { taskUUID: rec.taskUUID, outputs, cost };
 }
 
-async function fail(deps: WorkerDeps, rec: TaskRecord, reason: string, log: Logger): Promise<never> {
-  const ended = await deps.tasks.finish(rec.taskUUID, rec.batchId, 'failed', reason);
-  if (ended !== 'already') {
-    deps.metrics.tasksFinished.inc({ outcome: 'failed' });
-    log.warn({ reason }, 'task failed');
+/**
+ * Every slot ended and some failed: 'partial' when some are stored (the job completes with them),
+ * else 'failed' with the first slot's reason. Both carry every failed slot's reason.
+ */
+async function endWithFailedSlots(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  outputs: TaskJobResult['outputs'],
+  failed: SlotFailure[],
+  log: Logger,
+): Promise<TaskJobResult> {
+  const first = failed[0];
+  const firstReason = first ? `${first.code}: ${first.message}` : 'no output stored';
+  if (outputs.length === 0) {
+    const ended = await deps.tasks.finish(
+      rec.taskUUID,
+      rec.batchId,
+      'failed',
+      firstReason,
+      0,
+      [],
+      Date.now(),
+      failed,
+    );
+    if (ended !== 'already') {
+      deps.metrics.tasksFinished.inc({ outcome: 'failed' });
+      log.warn({ reason: firstReason, failedSlots: failed.length }, 'task failed');
+    }
+    throw new UnrecoverableError(firstReason);
   }
-  throw new UnrecoverableError(reason);
+  const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
+  const reason = `${failed.length} of ${rec.expected} slots failed: ${failed.map((f) => `slot ${f.slot} ${f.code}: ${f.message}`).join('; ')}`;
+  const ended = await deps.tasks.finish(
+    rec.taskUUID,
+    rec.batchId,
+    'partial',
+    reason,
+    cost,
+    outputs,
+    Date.now(),
+    failed,
+  );
+  if (ended === 'already') {
+    const now = await deps.tasks.get(rec.taskUUID);
+    if (now) return settle(deps, now);
+  }
+  deps.metrics.tasksFinished.inc({ outcome: 'partial' });
+  if (cost > 0) deps.metrics.cost.inc({ batch: rec.batchId ?? '' }, cost);
+  log.warn({ outputs: outputs.length, failedSlots: failed.length, reason }, 'task partial');
+  return { taskUUID: rec.taskUUID, outputs, cost, failedSlots: failed };
 }
 
-/** A task that already ended: completed gives its outputs again; failed/cancelled fail the job. */
+/** A task that already ended: completed/partial give their outputs again; failed/cancelled fail the job. */
 async function settle(deps: WorkerDeps, rec: TaskRecord): Promise<TaskJobResult> {
-  if (rec.state === 'completed') {
+  if (rec.state === 'completed' || rec.state === 'partial') {
     const outputs = await deps.tasks.storedOutputs(rec.taskUUID);
     return { taskUUID: rec.taskUUID, outputs, cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0) };
   }
