@@ -11,7 +11,13 @@ export {
   validateTaskInput,
 } from './contract/index.js';
 export { cancelBatch } from './control/cancel-batch.js';
-export { retryFailedTasks, retryTask } from './control/retry-failed.js';
+export {
+  planRetry,
+  type RetryOutcome,
+  type RetryPlan,
+  retryFailedTasks,
+  retryTask,
+} from './control/retry-failed.js';
 export * from './errors.js';
 export * from './events/index.js';
 export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';

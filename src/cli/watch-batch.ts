@@ -21,7 +21,7 @@ export async function watchBatch(
   for (;;) {
     const s = await readBatchStatus(ctx, batchId);
     if (!s) throw new Error(`batch ${batchId} not found`);
-    const done = s.completed + s.failed + s.cancelled;
+    const done = s.completed + s.partial + s.failed + s.cancelled;
     const payload = { failed: s.failed, inFlight: s.inFlight, queued: s.queued, cost: s.cost.toFixed(2) };
     if (bar && !started) {
       bar.start(s.total, done, payload);

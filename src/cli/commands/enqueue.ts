@@ -76,10 +76,10 @@ export function registerEnqueue(program: Command): void {
             result.status = final;
             if (!o.json) {
               console.log(
-                `batch ${final.batchId} ${final.state}: ${final.completed} completed, ${final.failed} failed, ${final.cancelled} cancelled, cost $${final.cost.toFixed(4)}`,
+                `batch ${final.batchId} ${final.state}: ${final.completed} completed, ${final.partial} partial, ${final.failed} failed, ${final.cancelled} cancelled, cost $${final.cost.toFixed(4)}`,
               );
             }
-            process.exitCode = final.failed === 0 && final.cancelled === 0 ? 0 : 1;
+            process.exitCode = final.failed + final.partial === 0 && final.cancelled === 0 ? 0 : 1;
           }
           if (o.json) console.log(JSON.stringify(result, null, 2));
         } catch (e) {
