@@ -84,6 +84,8 @@ describe('partial results, webhook mode', () => {
     expect(new Set(status?.outputs.map((o) => o.imageUUID))).toEqual(
       new Set(rs.filter((r) => !r.error).map((r) => r.imageUUID)),
     );
+    const retries = await p.workerSvc!.metrics.slotRetries.get();
+    expect(retries.values).toEqual([expect.objectContaining({ labels: { trigger: 'auto' }, value: 1 })]);
     await checkInvariants(p, batch.batchId);
   });
 
@@ -132,6 +134,13 @@ describe('partial results, webhook mode', () => {
       .map(([id, f]) => parseStreamEntry(id, f))
       .find((e) => e?.type === 'batch.completed');
     expect(batchEnd?.data).toMatchObject({ total: 1, completed: 0, partial: 1, failed: 0 });
+    const m = p.workerSvc!.metrics;
+    expect((await m.slotsFailed.get()).values).toEqual([
+      expect.objectContaining({ labels: { code: 'timeoutProvider' }, value: 1 }),
+    ]);
+    expect((await m.tasksFinished.get()).values).toEqual([
+      expect.objectContaining({ labels: { outcome: 'partial' }, value: 1 }),
+    ]);
     await checkInvariants(p, batch.batchId);
   });
 
