@@ -2,7 +2,7 @@
 // delayed set (no worker slot held) until a webhook wakes it, a poll is due, or the deadline passes.
 // Every step is idempotent, so a crash anywhere only repeats work that dedups.
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-import { OutputFetchError, ProviderError } from '../errors.js';
+import { OutputFetchError, ProviderError, RelayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { RESULT_PRIORITY } from '../tasks/job-options.js';
@@ -44,6 +44,8 @@ export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
       return await advance(deps, job, token, task, rec, log);
     } catch (e) {
       if (e instanceof DelayedError || e instanceof UnrecoverableError) throw e;
+      const partial = await partialOnLastAttempt(deps, job, e, log);
+      if (partial) return partial;
       throw await onFailure(deps, control, job, e, log);
     }
   };
@@ -78,6 +80,7 @@ async function advance(
         .filter((slot) => !ended.has(slot))
         .map((slot): SlotFailure => ({ slot, code: 'RESULT_DEADLINE', message: reason, stage: 'deadline' }));
       await deps.tasks.slots.failSlots(rec.taskUUID, late);
+      if (late.length) deps.metrics.slotsFailed.inc({ code: 'RESULT_DEADLINE' }, late.length);
       const failed = [...progress.failed, ...late].sort((a, b) => a.slot - b.slot);
       return endWithFailedSlots(deps, rec, progress.outputs, failed, log);
     }
@@ -202,6 +205,40 @@ async function settle(deps: WorkerDeps, rec: TaskRecord): Promise<TaskJobResult>
     return { taskUUID: rec.taskUUID, outputs, cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0) };
   }
   throw new UnrecoverableError(rec.reason ?? rec.state);
+}
+
+/**
+ * The job's last attempt failed (e.g. a slot retry's submit kept failing) while some slots are
+ * stored: those stay the task's outputs, the rest fail with the error, and the task ends partial.
+ */
+async function partialOnLastAttempt(
+  deps: WorkerDeps,
+  job: TaskJob,
+  e: unknown,
+  log: Logger,
+): Promise<TaskJobResult | undefined> {
+  if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) return undefined;
+  if (
+    e instanceof ProviderError &&
+    (e.category === 'rateLimit' || e.category === 'auth' || e.category === 'quota')
+  )
+    return undefined;
+  const rec = await deps.tasks.get(job.data.task.taskUUID);
+  if (rec?.state !== 'submitted') return undefined;
+  const [outputs, failedBefore] = await Promise.all([
+    deps.tasks.storedOutputs(rec.taskUUID),
+    deps.tasks.slots.failures(rec.taskUUID),
+  ]);
+  if (outputs.length === 0) return undefined;
+  const ended = new Set([...outputs.map((o) => o.slot), ...failedBefore.map((f) => f.slot)]);
+  const code = e instanceof ProviderError ? e.providerCode : e instanceof RelayError ? e.code : 'FAILED';
+  const message = e instanceof Error ? e.message : String(e);
+  const rest = Array.from({ length: rec.expected }, (_, slot) => slot)
+    .filter((slot) => !ended.has(slot))
+    .map((slot): SlotFailure => ({ slot, code, message, stage: 'provider' }));
+  await deps.tasks.slots.failSlots(rec.taskUUID, rest);
+  const failed = [...failedBefore, ...rest].sort((a, b) => a.slot - b.slot);
+  return endWithFailedSlots(deps, rec, outputs, failed, log);
 }
 
 async function onFailure(

@@ -88,7 +88,9 @@ async function webhookSlotErrors(
   log: Logger,
 ): Promise<{ slots: number[]; error: ProviderFailure } | undefined> {
   const receivedInAttempt = progress.received - rec.attemptBase;
-  let errors = rec.attemptErrors;
+  // providerError is the current provider task's first error: at least one item failed, even when
+  // getResponse does not list failed items.
+  let errors = Math.max(rec.attemptErrors, rec.providerError ? 1 : 0);
   if (rec.errorSignals > rec.errorsSeen) {
     if (receivedInAttempt + errors < rec.attemptResults) {
       const polled = await pollProvider(deps, rec).catch((err: unknown) => {

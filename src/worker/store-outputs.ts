@@ -86,6 +86,7 @@ export async function storeOutputs(
     }
   }
   await slots.failSlots(rec.taskUUID, failedNow);
+  for (const f of failedNow) deps.metrics.slotsFailed.inc({ code: f.code });
   stored.sort((a, b) => a.slot - b.slot);
   const failed = [...failedBefore, ...failedNow.filter((f) => !failedBefore.some((b) => b.slot === f.slot))];
   return {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planRetry, retryFailedTasks } from '../../src/control/retry-failed.js';
 import { parseStreamEntry, type RelayEvent } from '../../src/events/event-types.js';
@@ -187,6 +188,23 @@ describe('partial results, webhook mode', () => {
   });
 });
 
+describe('partial results, a slot retry that cannot be submitted', () => {
+  it('after the last submit attempt the stored slots stay and the task ends partial', async () => {
+    p = await startPipeline({ env: { ...FAST, SUBMIT_ATTEMPTS: '2' } });
+    const t = task();
+    p.sim.failItems([{ taskUUID: t.taskUUID, index: 2 }]);
+    const batch = await p.producer.enqueueBatch([t]);
+    await until(async () => (await p!.svc.tasks.get(t.taskUUID))?.state === 'submitted', 10_000, 'submitted');
+    p.sim.setFaults({ submit500: 1 }); // every later request: the slot retry's submits (and polls)
+    const s = await waitForBatch(p, batch.batchId, 30_000);
+    expect(s.partial).toBe(1);
+    const status = await readTaskStatus(p.svc, t.taskUUID);
+    expect(status?.outputs).toHaveLength(2);
+    expect(status?.failedSlots).toMatchObject([{ slot: 2, code: 'serverError', stage: 'provider' }]);
+    expect(status?.jobState).toBe('completed');
+  });
+});
+
 describe('partial results, upload mode', () => {
   it('a failed subtask is generated again alone; the other uploads are recorded, none left unrecorded', async () => {
     p = await startPipeline({ env: { ...FAST, DELIVERY_MODE: 'upload' } });
@@ -223,46 +241,116 @@ describe('partial results, upload mode', () => {
 });
 
 describe('stuck outputs', () => {
-  /** A result host that always answers 503, counting requests. */
-  async function failingHost(): Promise<{ host: string; hits: () => number }> {
-    let hits = 0;
+  /** A result host answering 503 while `failing`, else a real 1024×1024 JPEG; counts requests. */
+  async function resultHost() {
+    const image = await sharp({
+      create: { width: 1024, height: 1024, channels: 3, background: { r: 10, g: 120, b: 200 } },
+    })
+      .jpeg()
+      .toBuffer();
+    const state = { failing: true, hits: 0 };
     extra = createServer((_req, res) => {
-      hits++;
-      res.writeHead(503).end('busy');
+      state.hits++;
+      if (state.failing) res.writeHead(503).end('busy');
+      else res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': image.length }).end(image);
     });
     await new Promise<void>((r) => extra!.listen(0, '127.0.0.1', () => r()));
-    return { host: `127.0.0.1:${(extra.address() as AddressInfo).port}`, hits: () => hits };
+    return { host: `127.0.0.1:${(extra.address() as AddressInfo).port}`, state };
+  }
+
+  /** A pipeline whose real results never arrive (webhooks dropped, first poll far away). */
+  async function quietPipeline(env: Record<string, string>) {
+    return startPipeline({
+      sim: { faults: { dropWebhook: 1 } },
+      env: { ...FAST, FIRST_POLL_AFTER_MS: '600000', OUTPUT_FETCH_ATTEMPTS: '3', ...env },
+    });
+  }
+
+  /** Hand the task a result with our URL, as a webhook would. */
+  async function deliver(pl: Pipeline, taskUUID: string, url: string) {
+    const r = await pl.svc.tasks.recordItem(taskUUID, {
+      taskType: 'imageInference',
+      taskUUID,
+      imageUUID: randomUUID(),
+      imageURL: url,
+    } as never);
+    expect(r.kind).toBe('new');
+    await wakeJob(pl.svc.queue, taskUUID);
+  }
+
+  async function submitted(pl: Pipeline, numberResults: number) {
+    const t = task({ numberResults });
+    const batch = await pl.producer.enqueueBatch([t]);
+    await until(async () => (await pl.svc.tasks.get(t.taskUUID))?.state === 'submitted', 10_000, 'submitted');
+    return { t, batch };
   }
 
   it('a result URL that keeps failing ends its slot after bounded attempts, and the task ends', async () => {
-    const bad = await failingHost();
-    p = await startPipeline({
-      // The real result never arrives (webhook dropped, first poll far away): only our bad URL does.
-      sim: { faults: { dropWebhook: 1 } },
-      env: {
-        ...FAST,
-        FIRST_POLL_AFTER_MS: '600000',
-        OUTPUT_FETCH_ATTEMPTS: '3',
-        FETCH_ALLOWED_HOSTS: bad.host,
-      },
-    });
-    const t = task({ numberResults: 1 });
-    const batch = await p.producer.enqueueBatch([t]);
-    await until(async () => (await p!.svc.tasks.get(t.taskUUID))?.state === 'submitted', 10_000, 'submitted');
-    const r = await p.svc.tasks.recordItem(t.taskUUID, {
-      taskType: 'imageInference',
-      taskUUID: t.taskUUID,
-      imageUUID: randomUUID(),
-      imageURL: `http://${bad.host}/image.jpg`,
-    } as never);
-    expect(r.kind).toBe('new');
-    await wakeJob(p.svc.queue, t.taskUUID);
+    const bad = await resultHost();
+    p = await quietPipeline({ FETCH_ALLOWED_HOSTS: bad.host });
+    const { t, batch } = await submitted(p, 1);
+    await deliver(p, t.taskUUID, `http://${bad.host}/image.jpg`);
     const s = await waitForBatch(p, batch.batchId, 20_000);
     expect(s.failed).toBe(1);
     const status = await readTaskStatus(p.svc, t.taskUUID);
     expect(status?.state).toBe('failed');
     expect(status?.failedSlots).toMatchObject([{ slot: 0, code: 'OUTPUT_FETCH_FAILED', stage: 'fetch' }]);
     expect(status?.reason).toMatch(/^OUTPUT_FETCH_FAILED: HTTP 503/);
-    expect(bad.hits()).toBe(3);
+    expect(bad.state.hits).toBe(3);
+    const failed = await p.workerSvc!.metrics.slotsFailed.get();
+    expect(failed.values).toEqual([
+      expect.objectContaining({ labels: { code: 'OUTPUT_FETCH_FAILED' }, value: 1 }),
+    ]);
+  });
+
+  it('a result on a host no longer allowed fails its slot at once, without a request', async () => {
+    const host = await resultHost();
+    p = await quietPipeline({ FETCH_ALLOWED_HOSTS: 'images.example.com' });
+    const { t, batch } = await submitted(p, 1);
+    await deliver(p, t.taskUUID, `http://${host.host}/image.jpg`);
+    await waitForBatch(p, batch.batchId, 20_000);
+    const status = await readTaskStatus(p.svc, t.taskUUID);
+    expect(status?.state).toBe('failed');
+    expect(status?.failedSlots).toMatchObject([{ slot: 0, code: 'OUTPUT_URL_FORBIDDEN', stage: 'fetch' }]);
+    expect(host.state.hits).toBe(0);
+  });
+
+  it('retry-failed fetches a generated-but-unfetched slot again without billing a new image', async () => {
+    const host = await resultHost();
+    p = await quietPipeline({ FETCH_ALLOWED_HOSTS: host.host });
+    const { t, batch } = await submitted(p, 2);
+    host.state.failing = false;
+    await deliver(p, t.taskUUID, `http://${host.host}/good.jpg`);
+    await until(
+      async () => (await p!.svc.tasks.storedOutputs(t.taskUUID)).length === 1,
+      10_000,
+      'one stored',
+    );
+    host.state.failing = true;
+    await deliver(p, t.taskUUID, `http://${host.host}/flaky.jpg`);
+    await waitForBatch(p, batch.batchId, 20_000);
+    expect((await readTaskStatus(p.svc, t.taskUUID))?.failedSlots).toMatchObject([
+      { slot: 1, code: 'OUTPUT_FETCH_FAILED', stage: 'fetch' },
+    ]);
+    expect(await planRetry(p.svc, batch.batchId)).toEqual({
+      failedTasks: 0,
+      partialTasks: 1,
+      billedImages: 0,
+      refetchedSlots: 1,
+    });
+    host.state.failing = false;
+    const accepted = p.sim.stats().tasksAccepted;
+    const r = await retryFailedTasks(p.svc, batch.batchId, {
+      firstPollAfterMs: 600_000,
+      resultDeadlineMs: 60_000,
+    });
+    expect(r).toEqual({ retried: 1, billedImages: 0, unavailable: [] });
+    await until(
+      async () => (await readTaskStatus(p!.svc, t.taskUUID))?.state === 'completed',
+      20_000,
+      'the task completes',
+    );
+    expect((await readTaskStatus(p.svc, t.taskUUID))?.outputs.map((o) => o.slot)).toEqual([0, 1]);
+    expect(p.sim.stats().tasksAccepted, 'no new provider task').toBe(accepted);
   });
 });
