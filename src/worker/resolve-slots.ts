@@ -42,7 +42,13 @@ export async function resolveSlots(
     }
     await deps.tasks.slots.clearNeedsSlotRetry(rec.taskUUID);
   }
-  if (missing.length === 0) return { kind: 'waiting' };
+  if (missing.length === 0) {
+    // Errors reported again for slots that already ended (a poll of a failed provider task): seen,
+    // so that parking does not wake the job at once for them.
+    if (rec.errorSignals > rec.errorsSeen)
+      await deps.tasks.slots.markErrorsSeen(rec.taskUUID, rec.errorSignals);
+    return { kind: 'waiting' };
+  }
   const providerFailed =
     rec.mode === 'upload'
       ? await uploadSlotErrors(deps, rec, missing)

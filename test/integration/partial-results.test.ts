@@ -223,6 +223,23 @@ describe('partial results, upload mode', () => {
     await checkInvariants(p, batch.batchId); // the bucket holds exactly the recorded outputs
   });
 
+  it('a slot that already failed does not wake its task again and again while another slot is awaited', async () => {
+    p = await startPipeline({
+      sim: { faults: { uploadFail: 1 } }, // slot 0's upload never lands: the worker waits, then fetches
+      env: { ...FAST, DELIVERY_MODE: 'upload', SLOT_RETRY_ATTEMPTS: '0', UPLOAD_CONFIRM_TIMEOUT_MS: '3000' },
+    });
+    const t = task({ numberResults: 2 });
+    p.sim.failItems([{ taskUUID: uploadSubtaskUuids(t.taskUUID, 2)[1]! }]);
+    const batch = await p.producer.enqueueBatch([t]);
+    await waitForBatch(p, batch.batchId, 30_000);
+    const status = await readTaskStatus(p.svc, t.taskUUID);
+    expect(status?.state).toBe('partial');
+    expect(status?.outputs.map((o) => o.slot)).toEqual([0]);
+    // Polls of the failed subtask report its error again; each is seen once, not a wake-up loop.
+    const job = await p.svc.queue.getJob(t.taskUUID);
+    expect(job?.attemptsStarted ?? 0).toBeLessThan(40);
+  });
+
   it('retries exhausted: partial, and the uploads of the good slots are recorded outputs', async () => {
     p = await startPipeline({ env: { ...FAST, DELIVERY_MODE: 'upload', SLOT_RETRY_ATTEMPTS: '1' } });
     const t = task();
