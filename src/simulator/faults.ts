@@ -27,12 +27,16 @@ const SUBMIT_FAULTS: readonly [FaultName, SubmitFault][] = [
 export interface ItemFailure {
   taskUUID: string;
   index?: number | undefined;
+  /** The provider error code the item fails with; `timeoutProvider` (retryable) by default. */
+  code?: string | undefined;
 }
+
+export const DEFAULT_ITEM_ERROR_CODE = 'timeoutProvider';
 
 export class Faults {
   private rates: FaultRates;
   /** `taskUUID#index` or `taskUUID#*`: items that fail with timeoutProvider whatever the rates. */
-  private readonly targeted = new Set<string>();
+  private readonly targeted = new Map<string, string>();
 
   constructor(
     private readonly random: Random,
@@ -47,12 +51,13 @@ export class Faults {
 
   /** Make these items fail (deterministic item errors on chosen slots, e.g. of a slot retry's task). */
   failItems(items: readonly ItemFailure[]): void {
-    for (const it of items) this.targeted.add(`${it.taskUUID}#${it.index ?? '*'}`);
+    for (const it of items)
+      this.targeted.set(`${it.taskUUID}#${it.index ?? '*'}`, it.code ?? DEFAULT_ITEM_ERROR_CODE);
   }
 
-  /** Whether item `index` of the task was targeted by failItems. */
-  itemTargeted(taskUUID: string, index: number): boolean {
-    return this.targeted.has(`${taskUUID}#${index}`) || this.targeted.has(`${taskUUID}#*`);
+  /** The error code item `index` of the task fails with, when failItems targeted it. */
+  itemTargeted(taskUUID: string, index: number): string | undefined {
+    return this.targeted.get(`${taskUUID}#${index}`) ?? this.targeted.get(`${taskUUID}#*`);
   }
 
   current(): FaultRates {

@@ -44,7 +44,7 @@ export interface Simulator {
   /** The exact bytes generated for an image (also after its ttl). */
   imageBytes(imageUUID: string): Buffer | undefined;
   setFaults(f: Partial<FaultRates>): void;
-  /** Items that fail with timeoutProvider: item `index` of a provider task (all its items without one). */
+  /** Items that fail (with `code`, default timeoutProvider): item `index` of a provider task, or all its items. */
   failItems(items: readonly ItemFailure[]): void;
   setLatency(l: Latency): void;
   /** Resolves when no item is pending and no webhook or upload is in flight or waiting to retry. */

@@ -27,7 +27,11 @@ export interface ServerDeps {
 
 const adminBodySchema = faultRatesSchema.extend({ latency: latencySchema.optional() });
 const failItemsSchema = z.array(
-  z.strictObject({ taskUUID: z.string().min(1), index: z.number().int().min(0).optional() }),
+  z.strictObject({
+    taskUUID: z.string().min(1),
+    index: z.number().int().min(0).optional(),
+    code: z.string().min(1).optional(),
+  }),
 );
 
 export function createApp(deps: ServerDeps): express.Express {

@@ -95,8 +95,11 @@ export class TaskRunner {
     };
     // Roll first, so a targeted item does not shift the seeded fault stream.
     const rolled = faults.roll('itemError');
-    if (rolled || faults.itemTargeted(task.taskUUID, index)) {
-      const error = providerError('timeoutProvider', ITEM_ERROR_MESSAGE, {
+    const targeted = faults.itemTargeted(task.taskUUID, index);
+    if (rolled || targeted !== undefined) {
+      const code = rolled ? 'timeoutProvider' : (targeted ?? 'timeoutProvider');
+      const message = code === 'timeoutProvider' ? ITEM_ERROR_MESSAGE : `${code} (injected by failItems)`;
+      const error = providerError(code, message, {
         taskUUID: task.taskUUID,
         taskType: 'imageInference',
       });

@@ -188,6 +188,22 @@ describe('partial results, webhook mode', () => {
   });
 });
 
+describe('partial results, a final item error', () => {
+  it('an item error that is not retryable fails its slot at once: no new provider task', async () => {
+    p = await startPipeline({ env: FAST });
+    const t = task();
+    p.sim.failItems([{ taskUUID: t.taskUUID, index: 0, code: 'contentPolicyViolation' }]);
+    const batch = await p.producer.enqueueBatch([t]);
+    const s = await settled(p, batch.batchId);
+    expect(s.partial).toBe(1);
+    const status = await readTaskStatus(p.svc, t.taskUUID);
+    expect(status?.failedSlots).toMatchObject([
+      { slot: 2, code: 'contentPolicyViolation', stage: 'provider' },
+    ]);
+    expect(p.sim.results().every((r) => r.taskUUID === t.taskUUID)).toBe(true);
+  });
+});
+
 describe('partial results, a slot retry that cannot be submitted', () => {
   it('after the last submit attempt the stored slots stay and the task ends partial', async () => {
     p = await startPipeline({ env: { ...FAST, SUBMIT_ATTEMPTS: '2' } });
