@@ -34,5 +34,5 @@ export {
 export type { TaskJobData, TaskJobResult } from './tasks/job-data.js';
 export { LANES, type Lane } from './tasks/job-options.js';
 export { connectRedis, createRedis } from './tasks/redis-connection.js';
-export type { StoredOutput } from './tasks/types.js';
+export type { SlotFailure, StoredOutput } from './tasks/types.js';
 export { verifyWebhookToken, webhookUrlFor } from './tokens/webhook-token.js';
