@@ -126,17 +126,6 @@ export class SlotStore {
     return this.redis.hincrby(this.keys.task(taskUUID), 'storeFailures', 1);
   }
 
-  /** When each slot's next fetch may happen (slots without a failed fetch are absent). */
-  async fetchSchedule(taskUUID: string, expected: number): Promise<Map<number, number>> {
-    const fields = Array.from({ length: expected }, (_, slot) => `fetchAt:${slot}`);
-    const at = await this.redis.hmget(this.keys.task(taskUUID), ...fields);
-    const out = new Map<number, number>();
-    at.forEach((v, slot) => {
-      if (v) out.set(slot, Number(v));
-    });
-    return out;
-  }
-
   /** Record a slot retry before submitting it; false when this slotAttempt was recorded before. */
   async startRetry(taskUUID: string, r: SlotRetry): Promise<boolean> {
     const pairs = r.subtasks.length ? r.slots.map((slot) => [slot, r.subtasks[slot]]) : [];

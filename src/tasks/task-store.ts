@@ -375,6 +375,11 @@ export class TaskStore {
       errorsSeen: Number(h.errorsSeen ?? 0),
       retrySubmit: h.retrySubmit === '1',
       needsSlotRetry: h.needsSlotRetry === '1',
+      fetchAt: new Map(
+        Object.entries(h)
+          .filter(([k]) => k.startsWith('fetchAt:'))
+          .map(([k, v]) => [Number(k.slice('fetchAt:'.length)), Number(v)]),
+      ),
     };
   }
 

@@ -55,6 +55,8 @@ export interface TaskRecord {
   retrySubmit: boolean;
   /** An operator retry asked for the missing slots to be generated again. */
   needsSlotRetry: boolean;
+  /** Slot → when its result may be fetched again after a failed fetch (absent: now). */
+  fetchAt: ReadonlyMap<number, number>;
 }
 
 /** Why one output slot of a task ended without a stored image. */

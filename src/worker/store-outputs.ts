@@ -37,12 +37,12 @@ export async function storeOutputs(
   task: QueuedTask,
 ): Promise<StoreProgress> {
   const slots = deps.tasks.slots;
-  const [received, stored, failedBefore, schedule] = await Promise.all([
+  const [received, stored, failedBefore] = await Promise.all([
     deps.tasks.receivedItems(rec.taskUUID),
     deps.tasks.storedOutputs(rec.taskUUID),
     slots.failures(rec.taskUUID),
-    slots.fetchSchedule(rec.taskUUID, rec.expected),
   ]);
+  const schedule = rec.fetchAt;
   const now = Date.now();
   const ended = new Set([...stored.map((s) => s.slot), ...failedBefore.map((f) => f.slot)]);
   const notYet = received.filter((r) => !ended.has(r.slot) && (schedule.get(r.slot) ?? 0) > now);

@@ -197,7 +197,7 @@
           ? ` ${r.unavailable.length} could not be retried (their jobs expired).`
           : '';
         say(
-          `Retried ${r.retried} task(s): ${r.billedImages} image(s) to be generated and billed again (partial tasks: their failed slots only).${gone}`,
+          `Retried ${r.retried} failed task(s) (partial ones: their failed slots only); ${r.billedImages} image(s) to be generated and billed again.${gone}`,
         );
         loadGallery();
       } else if (action === 'cancel') {
