@@ -85,6 +85,8 @@ describe('partial results, webhook mode', () => {
     expect(new Set(status?.outputs.map((o) => o.imageUUID))).toEqual(
       new Set(rs.filter((r) => !r.error).map((r) => r.imageUUID)),
     );
+    const [done] = await events(p, t.taskUUID);
+    expect(done?.type === 'task.completed' && done.data).toMatchObject({ partial: false, failedSlots: [] });
     const retries = await p.workerSvc!.metrics.slotRetries.get();
     expect(retries.values).toEqual([expect.objectContaining({ labels: { trigger: 'auto' }, value: 1 })]);
     await checkInvariants(p, batch.batchId);
@@ -330,6 +332,11 @@ describe('stuck outputs', () => {
     expect(status?.failedSlots).toMatchObject([{ slot: 0, code: 'OUTPUT_FETCH_FAILED', stage: 'fetch' }]);
     expect(status?.reason).toMatch(/^OUTPUT_FETCH_FAILED: HTTP 503/);
     expect(bad.state.hits).toBe(3);
+    const [ended] = await events(p, t.taskUUID);
+    expect(ended?.type).toBe('task.failed');
+    expect(ended?.data).toMatchObject({
+      failedSlots: [{ slot: 0, code: 'OUTPUT_FETCH_FAILED', stage: 'fetch' }],
+    });
     const failed = await p.workerSvc!.metrics.slotsFailed.get();
     expect(failed.values).toEqual([
       expect.objectContaining({ labels: { code: 'OUTPUT_FETCH_FAILED' }, value: 1 }),
