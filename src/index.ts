@@ -18,7 +18,14 @@ export {
   retryFailedAction,
   setBudgetAction,
 } from './control/operator-actions.js';
-export { retryFailedTasks, retryTask } from './control/retry-failed.js';
+export {
+  planRetry,
+  type RetryFailedOptions,
+  type RetryOutcome,
+  type RetryPlan,
+  retryFailedTasks,
+  retryTask,
+} from './control/retry-failed.js';
 export * from './errors.js';
 export * from './events/index.js';
 export { createProducer, type EnqueueOptions, type Producer } from './producer/create-producer.js';
@@ -48,5 +55,5 @@ export type { TaskJobData, TaskJobResult } from './tasks/job-data.js';
 export { LANES, type Lane } from './tasks/job-options.js';
 export { connectRedis, createRedis } from './tasks/redis-connection.js';
 export { openRelayState, type RelayState } from './tasks/relay-state.js';
-export type { StoredOutput } from './tasks/types.js';
+export type { SlotFailure, StoredOutput } from './tasks/types.js';
 export { verifyWebhookToken, webhookUrlFor } from './tokens/webhook-token.js';

@@ -22,7 +22,7 @@ export function describeOutcome(batchId: string, out: WatchOutcome): string {
     return `gave up waiting for batch ${batchId} (${why})${last}; the batch goes on`;
   }
   const s = out.status;
-  return `batch ${s.batchId} ${s.state}: ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, cost $${s.cost.toFixed(4)}`;
+  return `batch ${s.batchId} ${s.state}: ${s.completed} completed, ${s.partial} partial, ${s.failed} failed, ${s.cancelled} cancelled, cost $${s.cost.toFixed(4)}`;
 }
 
 /** The JSON form: `wait` is ended | unknown | gave-up; `status` the final (or last seen) batch status. */

@@ -42,7 +42,7 @@ export async function followBatch(
       }
       if (!s) return { kind: 'unknown', batchId };
       last = s;
-      const done = s.completed + s.failed + s.cancelled;
+      const done = s.completed + s.partial + s.failed + s.cancelled;
       const payload = { failed: s.failed, inFlight: s.inFlight, queued: s.queued, cost: s.cost.toFixed(2) };
       if (bar && !started) {
         bar.start(s.total, done, payload);

@@ -85,6 +85,13 @@ export const configSchema = z
     STALLED_INTERVAL_MS: ms(2_000),
     RESULT_DEADLINE_MS: ms(30 * 60_000),
     UPLOAD_CONFIRM_TIMEOUT_MS: ms(60_000),
+    /** Automatic re-runs of a task's missing slots after retryable item errors (timeoutProvider…). */
+    SLOT_RETRY_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(2),
+    /** Fetches of one result before its slot fails (retryable failures: timeouts, 5xx, corrupt bytes). */
+    OUTPUT_FETCH_ATTEMPTS: z.coerce.number().int().min(1).default(6),
+    /** Backoff between fetches of a result (and S3 retries): doubling from base to max, with jitter. */
+    OUTPUT_RETRY_BASE_MS: ms(1000),
+    OUTPUT_RETRY_MAX_MS: ms(60_000),
     FETCH_ALLOWED_HOSTS: csv,
     FETCH_ALLOW_PRIVATE: flag(false),
     FETCH_TIMEOUT_MS: ms(30_000),

@@ -6,7 +6,7 @@ import { type BudgetChange, raiseBudget } from '../events/budget.js';
 import { type AuditContext, recordOperatorAction } from './audit-trail.js';
 import { type CancelOutcome, cancelBatch } from './cancel-batch.js';
 import type { ControlContext } from './control-context.js';
-import { type RetryOutcome, retryFailedTasks } from './retry-failed.js';
+import { type RetryOutcome, type RetryTimes, retryFailedTasks } from './retry-failed.js';
 
 export type ActionContext = ControlContext & AuditContext;
 
@@ -17,12 +17,12 @@ export async function retryFailedAction(
   ctx: ActionContext,
   actor: string,
   batchId: string,
+  times?: RetryTimes,
 ): Promise<RetryOutcome> {
   const retried: string[] = [];
-  let images = 0;
-  const r = await retryFailedTasks(ctx, batchId, (uuid, n) => {
-    retried.push(uuid);
-    images += n;
+  const r = await retryFailedTasks(ctx, batchId, {
+    ...(times ? { times } : {}),
+    onRetried: (uuid) => retried.push(uuid),
   });
   await recordOperatorAction(ctx, {
     actor,
@@ -30,7 +30,7 @@ export async function retryFailedAction(
     batchId,
     taskUUIDs: retried,
     tasks: r.retried,
-    mayBillImages: images,
+    mayBillImages: r.billedImages,
     detail: { unavailable: r.unavailable.length },
   });
   return r;

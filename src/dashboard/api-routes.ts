@@ -56,9 +56,12 @@ export function mountApiRoutes(router: Router, ctx: DashboardContext): void {
   router.post('/api/batches/:batchId/retry-failed', requireOperator, async (req, res) => {
     const batchId = String(req.params.batchId);
     if (!(await ctx.batches.get(batchId))) return notFound(res, `batch ${batchId}`);
-    const r = await retryFailedAction(ctx, accessOf(res).actor, batchId);
+    const r = await retryFailedAction(ctx, accessOf(res).actor, batchId, {
+      firstPollAfterMs: ctx.config.FIRST_POLL_AFTER_MS,
+      resultDeadlineMs: ctx.config.RESULT_DEADLINE_MS,
+    });
     ctx.logger.info(
-      { batchId, retried: r.retried, unavailable: r.unavailable.length },
+      { batchId, retried: r.retried, billedImages: r.billedImages, unavailable: r.unavailable.length },
       'dashboard: retry failed',
     );
     res.json({ ok: true, ...r });

@@ -11,6 +11,7 @@ export const TASK_FILTERS = [
   'inflight',
   'overdue',
   'completed',
+  'partial',
   'failed',
   'cancelled',
 ] as const;

@@ -15,6 +15,7 @@ const FILTER_LABELS: Record<(typeof TASK_FILTERS)[number], string> = {
   inflight: 'In flight',
   overdue: 'Overdue',
   completed: 'Completed',
+  partial: 'Partial',
   failed: 'Failed',
   cancelled: 'Cancelled',
 };
@@ -40,6 +41,7 @@ export function renderBatchPage(b: BatchView, query: TaskQuery, page: TaskPage, 
   ${renderProgressBar(b)}
   <div class="counters">
     ${counter('completed', 'done', 'ok')}
+    ${counter('partial', 'partial', 'warn')}
     ${counter('failed', 'failed', 'bad')}
     ${counter('inFlight', 'in flight', 'run')}
     ${counter('overdue', 'overdue', 'warn')}
@@ -54,7 +56,7 @@ export function renderBatchPage(b: BatchView, query: TaskQuery, page: TaskPage, 
     <dt>Finished</dt><dd data-field="finishedAt" data-format="time">${formatTime(b.finishedAt)}</dd>
   </dl>
   <div class="actions">
-    <button type="button" class="action" data-action="retry-failed"${b.failed === 0 ? html` disabled` : ''}>Retry failed</button>
+    <button type="button" class="action" data-action="retry-failed" title="failed tasks run again whole, partial tasks only for their failed slots"${b.failed + b.partial === 0 ? html` disabled` : ''}>Retry failed</button>
     <button type="button" class="action danger" data-action="cancel" data-confirm="${CANCEL_NOTE}"${ended(b) ? html` disabled` : ''}>Cancel batch</button>
     <p class="note">${CANCEL_NOTE}</p>
     <p class="result" role="status" id="action-result"></p>
@@ -74,10 +76,10 @@ ${charts}
  * starts from these, so a change between render and the first streamed status is not missed.
  */
 export function countsKey(b: BatchView): string {
-  return [b.completed, b.failed, b.cancelled, b.inFlight, b.queued, b.overdue].join(',');
+  return [b.completed, b.partial, b.failed, b.cancelled, b.inFlight, b.queued, b.overdue].join(',');
 }
 
 /** Nothing left to cancel once every task has ended. */
 function ended(b: BatchView): boolean {
-  return b.completed + b.failed + b.cancelled >= b.total && b.state !== 'enqueuing';
+  return b.completed + b.partial + b.failed + b.cancelled >= b.total && b.state !== 'enqueuing';
 }

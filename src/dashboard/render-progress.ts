@@ -1,10 +1,10 @@
-// A batch's progress: one bar split into completed / failed / cancelled / in flight / queued, and the
+// A batch's progress: one bar split into completed / partial / failed / cancelled / in flight / queued, and the
 // counters beside it. Elements carry data-field names so the client can refresh them from the stream.
 import type { BatchStatus } from '../status/read-status.js';
 import { formatTime, formatUsd } from './format-values.js';
 import { html, type SafeHtml } from './safe-html.js';
 
-const SEGMENTS = ['completed', 'failed', 'cancelled', 'inFlight', 'queued'] as const;
+const SEGMENTS = ['completed', 'partial', 'failed', 'cancelled', 'inFlight', 'queued'] as const;
 const PERCENT = 100;
 
 export function renderProgressBar(b: BatchStatus): SafeHtml {
@@ -12,7 +12,7 @@ export function renderProgressBar(b: BatchStatus): SafeHtml {
     const width = b.total > 0 ? (b[name] / b.total) * PERCENT : 0;
     return html`<span class="seg seg-${name}" data-segment="${name}" style="width:${width.toFixed(2)}%"></span>`;
   });
-  const label = `${b.completed + b.failed + b.cancelled} of ${b.total} ended`;
+  const label = `${b.completed + b.partial + b.failed + b.cancelled} of ${b.total} ended`;
   return html`<div class="bar" role="img" aria-label="${label}">${parts}</div>`;
 }
 

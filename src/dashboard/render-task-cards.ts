@@ -27,11 +27,13 @@ export function renderTaskCard(t: DashboardTask): SafeHtml {
         )
       : html`<div class="placeholder">${placeholderText(t)}</div>`;
   const size = t.width && t.height ? `${t.width}×${t.height}` : '—';
-  const error = t.providerError
-    ? html`<p class="error"><strong>${t.providerError.code}</strong>: ${t.providerError.message}</p>`
-    : t.reason && t.state !== 'completed'
-      ? html`<p class="error">${t.reason}</p>`
-      : '';
+  const error = t.failedSlots.length
+    ? html`<ul class="error failed-slots">${t.failedSlots.map((f) => html`<li>slot ${f.slot}: <strong>${f.code}</strong>: ${f.message}</li>`)}</ul>`
+    : t.providerError
+      ? html`<p class="error"><strong>${t.providerError.code}</strong>: ${t.providerError.message}</p>`
+      : t.reason && t.state !== 'completed'
+        ? html`<p class="error">${t.reason}</p>`
+        : '';
   return html`<article class="card state-${t.state}" data-task="${t.taskUUID}" data-state="${t.state}">
 <div class="thumbs n${Math.min(t.outputs.length, 4)}">${thumbs}</div>
 <div class="meta">
@@ -54,6 +56,7 @@ export function renderTaskCard(t: DashboardTask): SafeHtml {
 
 function placeholderText(t: DashboardTask): string {
   if (t.state === 'failed') return 'failed';
+  if (t.state === 'partial') return 'slot failed';
   if (t.state === 'cancelled') return 'cancelled';
   if (t.state === 'submitted') return t.overdue ? 'overdue' : 'generating…';
   if (t.state === 'submitting') return 'submitting…';

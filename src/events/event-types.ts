@@ -22,13 +22,34 @@ const storedOutputSchema = z.looseObject({
 
 const reasonData = z.looseObject({ reason: z.string() });
 
+/** A slot that ended without an output: the provider's or an OUTPUT_* code, or RESULT_DEADLINE. */
+const slotFailureSchema = z.looseObject({
+  slot: z.number(),
+  code: z.string(),
+  message: z.string(),
+  stage: z.enum(['provider', 'fetch', 'deadline']),
+});
+
 export const eventDataSchemas = {
-  'task.completed': z.looseObject({ cost: z.number(), outputs: z.array(storedOutputSchema) }),
-  'task.failed': reasonData,
+  /**
+   * A task that stored outputs. `partial: true` (with `reason`) when some slots failed instead; they
+   * are listed in `failedSlots` (empty for a fully completed task).
+   */
+  'task.completed': z.looseObject({
+    cost: z.number(),
+    outputs: z.array(storedOutputSchema),
+    failedSlots: z.array(slotFailureSchema).default([]),
+    partial: z.boolean().default(false),
+    reason: z.string().optional(),
+  }),
+  /** No output stored; `failedSlots` lists each slot's reason when the task got that far. */
+  'task.failed': z.looseObject({ reason: z.string(), failedSlots: z.array(slotFailureSchema).optional() }),
   'task.cancelled': reasonData,
   'batch.completed': z.looseObject({
     total: z.number(),
     completed: z.number(),
+    /** Tasks with some slots stored and some failed (counted apart from completed). */
+    partial: z.number().default(0),
     failed: z.number(),
     cancelled: z.number(),
     cost: z.number(),

@@ -12,7 +12,7 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-const ENDED_TASK = new Set(['completed', 'failed', 'cancelled']);
+const ENDED_TASK = new Set(['completed', 'partial', 'failed', 'cancelled']);
 
 /** Resolves with the task's final status; rejects with EventWaitTimeoutError after `timeoutMs`. */
 export function waitForTask(ctx: EventsContext, taskUUID: string, opts: WaitOptions): Promise<TaskStatus> {

@@ -55,9 +55,21 @@ export class RelayMetrics {
     labelNames: ['code'],
     registers: [this.registry],
   });
+  readonly slotRetries = new Counter({
+    name: 'kr_slot_retries_total',
+    help: 'Provider tasks submitted again for the missing slots of a task, by trigger (auto, operator)',
+    labelNames: ['trigger'],
+    registers: [this.registry],
+  });
+  readonly slotsFailed = new Counter({
+    name: 'kr_slots_failed_total',
+    help: 'Output slots that ended without a stored image, by code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   readonly tasksFinished = new Counter({
     name: 'kr_tasks_finished_total',
-    help: 'Tasks ended, by outcome',
+    help: 'Tasks ended, by outcome (completed, partial, failed, cancelled)',
     labelNames: ['outcome'],
     registers: [this.registry],
   });

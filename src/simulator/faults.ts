@@ -25,8 +25,20 @@ const SUBMIT_FAULTS: readonly [FaultName, SubmitFault][] = [
   ],
 ];
 
+/** One targeted item error: item `index` of the task (every item when index is absent). */
+export interface ItemFailure {
+  taskUUID: string;
+  index?: number | undefined;
+  /** The provider error code the item fails with; `timeoutProvider` (retryable) by default. */
+  code?: string | undefined;
+}
+
+export const DEFAULT_ITEM_ERROR_CODE = 'timeoutProvider';
+
 export class Faults {
   private rates: FaultRates;
+  /** `taskUUID#index` or `taskUUID#*`: items that fail with timeoutProvider whatever the rates. */
+  private readonly targeted = new Map<string, string>();
 
   constructor(
     private readonly random: Random,
@@ -37,6 +49,17 @@ export class Faults {
 
   set(update: RatesUpdate): void {
     this.rates = { ...this.rates, ...definedOnly(update) };
+  }
+
+  /** Make these items fail (deterministic item errors on chosen slots, e.g. of a slot retry's task). */
+  failItems(items: readonly ItemFailure[]): void {
+    for (const it of items)
+      this.targeted.set(`${it.taskUUID}#${it.index ?? '*'}`, it.code ?? DEFAULT_ITEM_ERROR_CODE);
+  }
+
+  /** The error code item `index` of the task fails with, when failItems targeted it. */
+  itemTargeted(taskUUID: string, index: number): string | undefined {
+    return this.targeted.get(`${taskUUID}#${index}`) ?? this.targeted.get(`${taskUUID}#*`);
   }
 
   current(): FaultRates {

@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { type AccountDetails, SimulatedAccount } from './account.js';
-import { Faults } from './faults.js';
+import { Faults, type ItemFailure } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import { ImageStore } from './image-store.js';
 import {
@@ -22,6 +22,7 @@ import { Uploader } from './uploader.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WorkTracker } from './work-tracker.js';
 
+export type { ItemFailure } from './faults.js';
 export type { GeneratedResult } from './generated-result.js';
 export type { FaultName, FaultRates, Latency, SimulatorOptions } from './options.js';
 export { FAULT_NAMES } from './options.js';
@@ -44,6 +45,8 @@ export interface Simulator {
   /** The exact bytes generated for an image (also after its ttl). */
   imageBytes(imageUUID: string): Buffer | undefined;
   setFaults(f: Partial<FaultRates>): void;
+  /** Items that fail (with `code`, default timeoutProvider): item `index` of a provider task, or all its items. */
+  failItems(items: readonly ItemFailure[]): void;
   setLatency(l: Latency): void;
   /** The simulated account: its balance and usage as getDetails reports them. */
   account(): AccountDetails;
@@ -123,6 +126,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     results: () => results.map((r) => ({ ...r, ...(r.error ? { error: { ...r.error } } : {}) })),
     imageBytes: (imageUUID) => images.bytes(imageUUID),
     setFaults: (f) => faults.set(f),
+    failItems: (items) => faults.failItems(items),
     setLatency,
     account: () => account.details(),
     setBalance: (usd) => account.setBalance(usd),

@@ -1,6 +1,7 @@
 // The HTTP surface: the provider endpoint (POST /v1), image hosting (GET /image/:file) and the
 // /__sim admin routes for tests in other processes. Bodies are read as raw text, never express.json().
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { CONTENT_TYPES, FILE_EXTENSIONS } from '../contract/index.js';
 import type { Faults } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
@@ -28,6 +29,13 @@ export interface ServerDeps {
 }
 
 const adminBodySchema = faultRatesSchema.extend({ latency: latencySchema.optional() });
+const failItemsSchema = z.array(
+  z.strictObject({
+    taskUUID: z.string().min(1),
+    index: z.number().int().min(0).optional(),
+    code: z.string().min(1).optional(),
+  }),
+);
 
 export function createApp(deps: ServerDeps): express.Express {
   const app = express();
@@ -74,6 +82,15 @@ export function createApp(deps: ServerDeps): express.Express {
     deps.faults.set(rates);
     if (latency) deps.setLatency(latency);
     res.json({ faults: deps.faults.current() });
+  });
+  app.post('/__sim/fail-items', rawText, (req, res) => {
+    const parsed = failItemsSchema.safeParse(safeJson(typeof req.body === 'string' ? req.body : ''));
+    if (!parsed.success) {
+      res.status(400).json({ error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      return;
+    }
+    deps.faults.failItems(parsed.data);
+    res.json({ ok: true });
   });
   app.post('/__sim/idle', async (_req, res) => {
     await deps.idle();

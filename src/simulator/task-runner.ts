@@ -100,8 +100,13 @@ export class TaskRunner {
       delivered: 'none',
       latencyMs: 0,
     };
-    if (faults.roll('itemError')) {
-      const error = providerError('timeoutProvider', ITEM_ERROR_MESSAGE, {
+    // Roll first, so a targeted item does not shift the seeded fault stream.
+    const rolled = faults.roll('itemError');
+    const targeted = faults.itemTargeted(task.taskUUID, index);
+    if (rolled || targeted !== undefined) {
+      const code = rolled ? 'timeoutProvider' : (targeted ?? 'timeoutProvider');
+      const message = code === 'timeoutProvider' ? ITEM_ERROR_MESSAGE : `${code} (injected by failItems)`;
+      const error = providerError(code, message, {
         taskUUID: task.taskUUID,
         taskType: 'imageInference',
       });

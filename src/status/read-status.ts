@@ -2,12 +2,19 @@
 // here are a public interface, documented in the README; change them only compatibly.
 
 import type { RelayState } from '../tasks/relay-state.js';
-import type { ProviderFailure, StoredOutput } from '../tasks/types.js';
+import type { ProviderFailure, SlotFailure, StoredOutput } from '../tasks/types.js';
 import { describeOverdue, isOverdue, type OverdueStage } from './overdue-stage.js';
 
 export type StatusContext = Pick<RelayState, 'queue' | 'tasks' | 'batches'>;
 
-export type TaskStatusState = 'queued' | 'submitting' | 'submitted' | 'completed' | 'failed' | 'cancelled';
+export type TaskStatusState =
+  | 'queued'
+  | 'submitting'
+  | 'submitted'
+  | 'completed'
+  | 'partial'
+  | 'failed'
+  | 'cancelled';
 
 export interface TaskStatus {
   taskUUID: string;
@@ -33,6 +40,8 @@ export interface TaskStatus {
   providerError: ProviderFailure | null;
   cost: number;
   outputs: StoredOutput[];
+  /** Slots that ended without an output (partial and failed tasks), each with its code and reason. */
+  failedSlots: SlotFailure[];
 }
 
 export type BatchStatusState =
@@ -49,6 +58,8 @@ export interface BatchStatus {
   queued: number;
   inFlight: number;
   completed: number;
+  /** Tasks that ended with some outputs stored and some slots failed. */
+  partial: number;
   failed: number;
   cancelled: number;
   cost: number;
@@ -64,7 +75,9 @@ export async function readTaskStatus(ctx: StatusContext, taskUUID: string): Prom
   const [rec, job] = await Promise.all([ctx.tasks.get(taskUUID), ctx.queue.getJob(taskUUID)]);
   if (!rec && !job) return null;
   const jobState = job ? await job.getState() : 'unknown';
-  const outputs = rec ? await ctx.tasks.storedOutputs(taskUUID) : [];
+  const [outputs, failedSlots] = rec
+    ? await Promise.all([ctx.tasks.storedOutputs(taskUUID), ctx.tasks.slots.failures(taskUUID)])
+    : [[], []];
   const task = job?.data.task;
   const now = Date.now();
   const late = isOverdue(rec, now) ? await describeOverdue(ctx.tasks, rec, outputs.length, now) : null;
@@ -88,19 +101,21 @@ export async function readTaskStatus(ctx: StatusContext, taskUUID: string): Prom
     providerError: rec?.providerError ?? null,
     cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0),
     outputs,
+    failedSlots,
   };
 }
 
 export async function readBatchStatus(ctx: StatusContext, batchId: string): Promise<BatchStatus | null> {
   const b = await ctx.batches.get(batchId);
   if (!b) return null;
-  const ended = b.completed + b.failed + b.cancelled;
+  const ended = b.completed + b.partial + b.failed + b.cancelled;
   const total = b.state === 'enqueued' ? b.total : await ctx.batches.size(batchId);
   const inFlight = Math.max(0, b.submitted - b.settled);
   let state: BatchStatusState = 'running';
   if (b.state === 'enqueuing') state = 'enqueuing';
   else if (b.finishedAt !== undefined || ended >= total) {
-    state = b.cancelled > 0 ? 'cancelled' : b.failed > 0 ? 'completed_with_failures' : 'completed';
+    state =
+      b.cancelled > 0 ? 'cancelled' : b.failed + b.partial > 0 ? 'completed_with_failures' : 'completed';
   }
   return {
     batchId,
@@ -109,6 +124,7 @@ export async function readBatchStatus(ctx: StatusContext, batchId: string): Prom
     queued: Math.max(0, total - ended - inFlight),
     inFlight,
     completed: b.completed,
+    partial: b.partial,
     failed: b.failed,
     cancelled: b.cancelled,
     cost: Math.round(b.cost * 1e6) / 1e6,

@@ -11,3 +11,8 @@ export function attemptProviderUuid(taskUUID: string, attempt: number): string {
 export function uploadSubtaskUuids(providerTaskUUID: string, numberResults: number): string[] {
   return Array.from({ length: numberResults }, (_, slot) => deriveUuid(`${providerTaskUUID}/upload/${slot}`));
 }
+
+/** The provider taskUUID of the n-th retry (n ≥ 1) of a task's missing slots. */
+export function slotRetryProviderUuid(taskUUID: string, n: number): string {
+  return deriveUuid(`${taskUUID}/slots/${n}`);
+}

@@ -125,6 +125,7 @@ export class BatchStore {
       submitted: num(h.submitted),
       settled: num(h.settled),
       completed: num(h.completed),
+      partial: num(h.partial),
       failed: num(h.failed),
       cancelled: num(h.cancelled),
       cost: num(h.cost),

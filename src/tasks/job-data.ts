@@ -1,6 +1,6 @@
 // The BullMQ job as producer and worker share it: one job per task, its id the taskUUID.
 import type { ValidTask } from '../contract/index.js';
-import type { StoredOutput } from './types.js';
+import type { SlotFailure, StoredOutput } from './types.js';
 
 export const JOB_NAME = 'imageInference';
 
@@ -18,4 +18,6 @@ export interface TaskJobResult {
   outputs: StoredOutput[];
   /** Sum of the provider's reported cost, USD (0 when none was reported). */
   cost: number;
+  /** A partial task: the slots that ended without an output, each with its reason. */
+  failedSlots?: SlotFailure[];
 }

@@ -30,6 +30,14 @@ export class TaskKeys {
   stored(taskUUID: string): string {
     return `${this.base}stored:${taskUUID}`;
   }
+  /** Hash: slot → SlotFailure JSON for every slot that ended without a stored output. */
+  failures(taskUUID: string): string {
+    return `${this.base}failures:${taskUUID}`;
+  }
+  /** Hash: slot → ProviderFailure JSON, upload mode: the current attempt's item error per slot. */
+  slotErrors(taskUUID: string): string {
+    return `${this.base}slot-errors:${taskUUID}`;
+  }
   batch(batchId: string): string {
     return `${this.base}batch:${batchId}`;
   }

@@ -14,11 +14,13 @@ import {
   RECORD_ITEM,
   RESET_FOR_RETRY,
 } from './lua/scripts.js';
+import { SlotStore } from './slot-store.js';
 import type {
   DeliveryMode,
   ProviderFailure,
   ReceivedItem,
   RecordItemOutcome,
+  SlotFailure,
   StoredOutput,
   TaskRecord,
   TaskState,
@@ -72,6 +74,8 @@ type Scripted = RedisClient & {
     events: string,
     items: string,
     stored: string,
+    failures: string,
+    slotErrors: string,
     outcome: string,
     now: number,
     reason: string,
@@ -90,7 +94,7 @@ const SCRIPTS = {
   krRecordItem: { numberOfKeys: 2, lua: RECORD_ITEM },
   krRecordError: { numberOfKeys: 2, lua: RECORD_ERROR },
   krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
-  krFinishTask: { numberOfKeys: 6, lua: FINISH_TASK },
+  krFinishTask: { numberOfKeys: 8, lua: FINISH_TASK },
   krResetForRetry: { numberOfKeys: 4, lua: RESET_FOR_RETRY },
 } as const;
 
@@ -103,10 +107,12 @@ export interface NewTask {
   subtasks?: string[];
 }
 
-export type FinishOutcome = Extract<TaskState, 'completed' | 'failed' | 'cancelled'>;
+export type FinishOutcome = Extract<TaskState, 'completed' | 'partial' | 'failed' | 'cancelled'>;
 
 export class TaskStore {
   readonly keys: TaskKeys;
+  /** Per-slot outcomes, fetch attempts and slot retries of the same tasks. */
+  readonly slots: SlotStore;
   private readonly redis: Scripted;
 
   constructor(redis: RedisClient, queuePrefix: string, queueName: string) {
@@ -115,6 +121,7 @@ export class TaskStore {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: def.lua });
     }
     this.redis = redis as Scripted;
+    this.slots = new SlotStore(redis, this.keys);
   }
 
   /** Create the record before the first submit; returns false when it already existed. */
@@ -180,17 +187,23 @@ export class TaskStore {
 
   /**
    * Whether anything happened since the worker last looked: more items received than it saw, a
-   * provider error, or the task ended (cancel). Read after parking a job, to close the race with a
+   * provider error it has not looked at, an operator slot retry, or the task ended (cancel). Read after parking a job, to close the race with a
    * webhook that tried to wake it while it was still active.
    */
   async hasNewWork(taskUUID: string, seenReceived: number): Promise<boolean> {
     const multi = this.redis.multi();
     multi.hlen(this.keys.items(taskUUID));
-    multi.hmget(this.keys.task(taskUUID), 'providerError', 'state');
+    multi.hmget(this.keys.task(taskUUID), 'errorSignals', 'errorsSeen', 'state', 'needsSlotRetry');
     const res = await multi.exec();
     const received = Number(res?.[0]?.[1] ?? 0);
-    const [err, state] = (res?.[1]?.[1] as (string | null)[] | undefined) ?? [];
-    return received > seenReceived || !!err || state === 'cancelled' || state === 'failed';
+    const [signals, seen, state, retry] = (res?.[1]?.[1] as (string | null)[] | undefined) ?? [];
+    return (
+      received > seenReceived ||
+      Number(signals ?? 0) > Number(seen ?? 0) ||
+      retry === '1' ||
+      state === 'cancelled' ||
+      state === 'failed'
+    );
   }
 
   /** Record a result item for a provider task UUID (the task itself, or an upload-mode subtask). */
@@ -250,7 +263,7 @@ export class TaskStore {
 
   /**
    * End the task once, appending its event. Returns 'already' when it had ended, 'batchEnded' when its
-   * batch ended too. `outputs` (for completed tasks) go into the event.
+   * batch ended too. `outputs` (completed and partial tasks) and `failedSlots` go into the event.
    */
   async finish(
     taskUUID: string,
@@ -260,8 +273,15 @@ export class TaskStore {
     cost = 0,
     outputs: readonly StoredOutput[] = [],
     now = Date.now(),
+    failedSlots: readonly SlotFailure[] = [],
   ): Promise<'already' | 'ended' | 'batchEnded'> {
-    const data = JSON.stringify(outcome === 'completed' ? { cost, outputs } : { reason });
+    const data = JSON.stringify(
+      outcome === 'completed' || outcome === 'partial'
+        ? { cost, outputs, failedSlots, ...(outcome === 'partial' ? { partial: true, reason } : {}) }
+        : failedSlots.length
+          ? { reason, failedSlots }
+          : { reason },
+    );
     const r = await this.redis.krFinishTask(
       this.keys.task(taskUUID),
       this.keys.batch(batchId ?? '_'),
@@ -269,6 +289,8 @@ export class TaskStore {
       this.keys.events(),
       this.keys.items(taskUUID),
       this.keys.stored(taskUUID),
+      this.keys.failures(taskUUID),
+      this.keys.slotErrors(taskUUID),
       outcome,
       now,
       reason,
@@ -345,6 +367,20 @@ export class TaskStore {
       subtasks: h.subtasks ? h.subtasks.split(',') : [],
       attempt: Number(h.attempt ?? 0),
       providerTaskUUID: h.providerTaskUUID || taskUUID,
+      slotAttempt: Number(h.slotAttempt ?? 0),
+      autoRetries: Number(h.autoRetries ?? 0),
+      attemptResults: h.attemptResults ? Number(h.attemptResults) : Number(h.expected),
+      attemptBase: Number(h.attemptBase ?? 0),
+      attemptErrors: Number(h.attemptErrors ?? 0),
+      errorSignals: Number(h.errorSignals ?? 0),
+      errorsSeen: Number(h.errorsSeen ?? 0),
+      retrySubmit: h.retrySubmit === '1',
+      needsSlotRetry: h.needsSlotRetry === '1',
+      fetchAt: new Map(
+        Object.entries(h)
+          .filter(([k]) => k.startsWith('fetchAt:'))
+          .map(([k, v]) => [Number(k.slice('fetchAt:'.length)), Number(v)]),
+      ),
     };
   }
 

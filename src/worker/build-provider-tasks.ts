@@ -20,7 +20,8 @@ export interface DeliveryTarget {
 
 export async function buildProviderTasks(
   task: QueuedTask,
-  attempt: { providerTaskUUID: string; subtasks: readonly string[] },
+  /** `slots`: the output slot of each subtask (upload mode), when not 0, 1, 2… (a slot retry). */
+  attempt: { providerTaskUUID: string; subtasks: readonly string[]; slots?: readonly number[] },
   target: DeliveryTarget,
   store: ObjectStore,
 ): Promise<ProviderTask[]> {
@@ -35,27 +36,37 @@ export async function buildProviderTasks(
     return [
       {
         ...base,
-        webhookURL: webhookUrlFor(target.publicUrl, target.secret, task.taskUUID, target.tokenExpiresAtSec),
+        // The provider's taskUUID, not the task's: a retry's webhooks name the derived UUID in their body,
+        // which must match the one the URL token is for (the record routes it to the task).
+        webhookURL: webhookUrlFor(
+          target.publicUrl,
+          target.secret,
+          attempt.providerTaskUUID,
+          target.tokenExpiresAtSec,
+        ),
       },
     ];
   }
   const format = task.outputFormat ?? 'JPG';
   return Promise.all(
-    attempt.subtasks.map(async (subUUID, slot) => ({
-      ...base,
-      taskUUID: subUUID,
-      numberResults: 1,
-      ...(task.seed !== undefined ? { seed: offsetSeed(task.seed, slot) } : {}),
-      uploadEndpoint: await store.presignPut(
-        outputKey(target.keyPrefix, task.taskUUID, slot, format),
-        target.uploadUrlTtlSec,
-      ),
-      webhookURL: webhookUrlFor(target.publicUrl, target.secret, subUUID, target.tokenExpiresAtSec),
-    })),
+    attempt.subtasks.map(async (subUUID, i) => {
+      const slot = attempt.slots?.[i] ?? i;
+      return {
+        ...base,
+        taskUUID: subUUID,
+        numberResults: 1,
+        ...(task.seed !== undefined ? { seed: offsetSeed(task.seed, slot) } : {}),
+        uploadEndpoint: await store.presignPut(
+          outputKey(target.keyPrefix, task.taskUUID, slot, format),
+          target.uploadUrlTtlSec,
+        ),
+        webhookURL: webhookUrlFor(target.publicUrl, target.secret, subUUID, target.tokenExpiresAtSec),
+      };
+    }),
   );
 }
 
 /** Each result of a multi-result task uses a different seed, as the provider does for numberResults. */
-function offsetSeed(seed: string, slot: number): string {
+export function offsetSeed(seed: string, slot: number): string {
   return ((BigInt(seed) + BigInt(slot)) % (SEED_MAX + 1n)).toString();
 }

@@ -10,6 +10,8 @@ import type { WorkerDeps } from './worker-deps.js';
 export interface PollOutcome {
   recovered: number;
   failed: boolean;
+  /** Failed items the provider listed (webhook mode: of the current provider task). */
+  errors?: number;
 }
 
 export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<PollOutcome> {
@@ -20,6 +22,7 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
     rec.mode === 'upload' ? rec.subtasks.filter((_, slot) => !have.has(slot)) : [rec.providerTaskUUID];
   let recovered = 0;
   let failed = false;
+  let errors = 0;
   for (const providerTaskUUID of providerTasks) {
     const items = await deps.client.getResponse(providerTaskUUID);
     for (const it of items) {
@@ -35,6 +38,7 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
           message: it.error.message ?? 'the provider reported an error',
         });
         failed = true;
+        errors++;
       }
     }
   }
@@ -43,7 +47,7 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
     deps.logger.info({ taskUUID: rec.taskUUID, recovered }, 'results recovered by polling');
     await deps.poll.health.notePolled(recovered);
   }
-  return { recovered, failed };
+  return { recovered, failed, errors };
 }
 
 export interface PollStep {
@@ -82,6 +86,9 @@ export async function pollWhenDue(
     await deps.tasks.setNextPoll(rec.taskUUID, at);
     return { progressed: false, wakeAt: at };
   }
+  // Webhook mode: error bodies name no item, so the count a poll reports tells which slots failed.
+  if (polled.errors && rec.mode === 'webhook')
+    await deps.tasks.slots.noteAttemptErrors(rec.taskUUID, polled.errors);
   const at = now + (await deps.poll.afterEmptyPoll(task, rec.polls + 1));
   await deps.tasks.setNextPoll(rec.taskUUID, at);
   return { progressed: polled.recovered > 0 || polled.failed, wakeAt: at };

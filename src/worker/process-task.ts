@@ -2,21 +2,20 @@
 // delayed set (no worker slot held) until a webhook wakes it, a poll is due, or the deadline passes.
 // Every step is idempotent, so a crash anywhere only repeats work that dedups.
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-import { OutputFetchError, ProviderError } from '../errors.js';
+import { OutputFetchError, ProviderError, RelayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { RESULT_PRIORITY } from '../tasks/job-options.js';
-import { type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
+import { type SlotFailure, type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
 import { holdIfOverBudget } from './budget-gate.js';
 import { pollWhenDue } from './poll-provider.js';
+import { resolveSlots } from './resolve-slots.js';
 import { storeOutputs } from './store-outputs.js';
 import { submitTask } from './submit-task.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 /** Re-check delay while an upload-mode object has not reached the bucket yet. */
 export const UPLOAD_RECHECK_MS = 1000;
-/** Re-try delay after a retryable storage failure (S3 unavailable, fetch failed). */
-export const STORAGE_RETRY_MS = 2000;
 /** Rounds of store/poll in one activation before parking again (bounds a single run). */
 const MAX_ROUNDS = 4;
 
@@ -45,6 +44,8 @@ export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
       return await advance(deps, job, token, task, rec, log);
     } catch (e) {
       if (e instanceof DelayedError || e instanceof UnrecoverableError) throw e;
+      const partial = await partialOnLastAttempt(deps, job, e, log);
+      if (partial) return partial;
       throw await onFailure(deps, control, job, e, log);
     }
   };
@@ -63,22 +64,25 @@ async function advance(
     if (round > 0) rec = await deps.tasks.get(task.taskUUID);
     if (!rec) throw new Error(`task record ${task.taskUUID} vanished`);
     if (TERMINAL_STATES.has(rec.state)) return settle(deps, rec);
-    if (rec.providerError) {
-      const pe = rec.providerError;
-      return fail(deps, rec, `${pe.code}: ${pe.message}`, log);
-    }
     const progress = await storeOutputs(deps, rec, task);
     if (progress.complete) return complete(deps, rec, progress.outputs, log);
+    // Per-slot outcomes (resolve-slots.ts): a retry of the missing slots, or the end with some failed.
+    const slots = await resolveSlots(deps, task, rec, progress, log);
+    if (slots.kind === 'ended') return endWithFailedSlots(deps, rec, progress.outputs, slots.failed, log);
+    if (slots.kind === 'changed') continue;
 
     const now = Date.now();
     if (now >= rec.deadlineAt) {
       const got = `${progress.outputs.length} of ${rec.expected} outputs stored`;
-      return fail(
-        deps,
-        rec,
-        `RESULT_DEADLINE: no complete result ${Math.round((now - (rec.submittedAt ?? now)) / 1000)}s after submit (${got})`,
-        log,
-      );
+      const reason = `no complete result ${Math.round((now - (rec.submittedAt ?? now)) / 1000)}s after submit (${got})`;
+      const ended = new Set([...progress.outputs.map((o) => o.slot), ...progress.failed.map((f) => f.slot)]);
+      const late = Array.from({ length: rec.expected }, (_, slot) => slot)
+        .filter((slot) => !ended.has(slot))
+        .map((slot): SlotFailure => ({ slot, code: 'RESULT_DEADLINE', message: reason, stage: 'deadline' }));
+      await deps.tasks.slots.failSlots(rec.taskUUID, late);
+      if (late.length) deps.metrics.slotsFailed.inc({ code: 'RESULT_DEADLINE' }, late.length);
+      const failed = [...progress.failed, ...late].sort((a, b) => a.slot - b.slot);
+      return endWithFailedSlots(deps, rec, progress.outputs, failed, log);
     }
     let wakeAt = Math.min(rec.nextPollAt, rec.deadlineAt);
     if (now >= rec.nextPollAt) {
@@ -87,10 +91,9 @@ async function advance(
       wakeAt = Math.min(polled.wakeAt, rec.deadlineAt);
     }
     if (progress.awaitingUploads > 0) wakeAt = Math.min(wakeAt, now + UPLOAD_RECHECK_MS);
-    if (progress.retryLater) {
+    if (progress.retryLater)
       log.warn({ err: progress.retryLater }, 'storing an output failed; retrying later');
-      wakeAt = Math.min(wakeAt, now + STORAGE_RETRY_MS);
-    }
+    if (progress.retryAt !== undefined) wakeAt = Math.min(wakeAt, progress.retryAt);
     await park(deps, job, token, rec.taskUUID, wakeAt, progress.received);
   }
   await park(deps, job, token, task.taskUUID, Date.now(), Number.MAX_SAFE_INTEGER);
@@ -131,22 +134,99 @@ async function complete(deps: WorkerDeps, rec: TaskRecord, outputs: TaskJobResul
   return { taskUUID: rec.taskUUID, outputs, cost };
 }
 
-async function fail(deps: WorkerDeps, rec: TaskRecord, reason: string, log: Logger): Promise<never> {
-  const ended = await deps.tasks.finish(rec.taskUUID, rec.batchId, 'failed', reason);
-  if (ended !== 'already') {
-    deps.metrics.tasksFinished.inc({ outcome: 'failed' });
-    log.warn({ reason }, 'task failed');
+/**
+ * Every slot ended and some failed: 'partial' when some are stored (the job completes with them),
+ * else 'failed' with the first slot's reason. Both carry every failed slot's reason.
+ */
+async function endWithFailedSlots(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  outputs: TaskJobResult['outputs'],
+  failed: SlotFailure[],
+  log: Logger,
+): Promise<TaskJobResult> {
+  const first = failed[0];
+  const firstReason = first ? `${first.code}: ${first.message}` : 'no output stored';
+  if (outputs.length === 0) {
+    const ended = await deps.tasks.finish(
+      rec.taskUUID,
+      rec.batchId,
+      'failed',
+      firstReason,
+      0,
+      [],
+      Date.now(),
+      failed,
+    );
+    if (ended !== 'already') {
+      deps.metrics.tasksFinished.inc({ outcome: 'failed' });
+      log.warn({ reason: firstReason, failedSlots: failed.length }, 'task failed');
+    }
+    throw new UnrecoverableError(firstReason);
   }
-  throw new UnrecoverableError(reason);
+  const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
+  const reason = `${failed.length} of ${rec.expected} slots failed: ${failed.map((f) => `slot ${f.slot} ${f.code}: ${f.message}`).join('; ')}`;
+  const ended = await deps.tasks.finish(
+    rec.taskUUID,
+    rec.batchId,
+    'partial',
+    reason,
+    cost,
+    outputs,
+    Date.now(),
+    failed,
+  );
+  if (ended === 'already') {
+    const now = await deps.tasks.get(rec.taskUUID);
+    if (now) return settle(deps, now);
+  }
+  deps.metrics.tasksFinished.inc({ outcome: 'partial' });
+  if (cost > 0) deps.metrics.cost.inc({ batch: rec.batchId ?? '' }, cost);
+  log.warn({ outputs: outputs.length, failedSlots: failed.length, reason }, 'task partial');
+  return { taskUUID: rec.taskUUID, outputs, cost, failedSlots: failed };
 }
 
-/** A task that already ended: completed gives its outputs again; failed/cancelled fail the job. */
+/** A task that already ended: completed/partial give their outputs again; failed/cancelled fail the job. */
 async function settle(deps: WorkerDeps, rec: TaskRecord): Promise<TaskJobResult> {
-  if (rec.state === 'completed') {
+  if (rec.state === 'completed' || rec.state === 'partial') {
     const outputs = await deps.tasks.storedOutputs(rec.taskUUID);
     return { taskUUID: rec.taskUUID, outputs, cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0) };
   }
   throw new UnrecoverableError(rec.reason ?? rec.state);
+}
+
+/**
+ * The job's last attempt failed (e.g. a slot retry's submit kept failing) while some slots are
+ * stored: those stay the task's outputs, the rest fail with the error, and the task ends partial.
+ */
+async function partialOnLastAttempt(
+  deps: WorkerDeps,
+  job: TaskJob,
+  e: unknown,
+  log: Logger,
+): Promise<TaskJobResult | undefined> {
+  if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) return undefined;
+  if (
+    e instanceof ProviderError &&
+    (e.category === 'rateLimit' || e.category === 'auth' || e.category === 'quota')
+  )
+    return undefined;
+  const rec = await deps.tasks.get(job.data.task.taskUUID);
+  if (rec?.state !== 'submitted') return undefined;
+  const [outputs, failedBefore] = await Promise.all([
+    deps.tasks.storedOutputs(rec.taskUUID),
+    deps.tasks.slots.failures(rec.taskUUID),
+  ]);
+  if (outputs.length === 0) return undefined;
+  const ended = new Set([...outputs.map((o) => o.slot), ...failedBefore.map((f) => f.slot)]);
+  const code = e instanceof ProviderError ? e.providerCode : e instanceof RelayError ? e.code : 'FAILED';
+  const message = e instanceof Error ? e.message : String(e);
+  const rest = Array.from({ length: rec.expected }, (_, slot) => slot)
+    .filter((slot) => !ended.has(slot))
+    .map((slot): SlotFailure => ({ slot, code, message, stage: 'provider' }));
+  await deps.tasks.slots.failSlots(rec.taskUUID, rest);
+  const failed = [...failedBefore, ...rest].sort((a, b) => a.slot - b.slot);
+  return endWithFailedSlots(deps, rec, outputs, failed, log);
 }
 
 async function onFailure(

@@ -1,4 +1,6 @@
-// Stores every received-but-unstored output of a task in S3, at most once per slot.
+// Stores every received-but-unstored output of a task in S3, at most once per slot. A result that
+// cannot be fetched is tried OUTPUT_FETCH_ATTEMPTS times with backoff, then its slot fails with the
+// reason (a refused one fails at once); an unavailable S3 is retried with backoff until the deadline.
 // Webhook mode: fetch or decode the bytes (SSRF-guarded) and PUT them. Upload mode: the provider PUTs
 // to our presigned URL after its webhook, so confirm the object (HEAD, size > 0, whole and of the task's
 // size), hash it and set its metadata; if it never arrives or fails the checks, fetch the result ourselves.
@@ -11,19 +13,25 @@ import { refuseAmbiguous } from '../outputs/image-source.js';
 import { outputCorrupt } from '../outputs/output-errors.js';
 import { outputKey } from '../storage/key-layout.js';
 import type { QueuedTask } from '../tasks/job-data.js';
-import type { ReceivedItem, StoredOutput, TaskRecord } from '../tasks/types.js';
+import type { ReceivedItem, SlotFailure, StoredOutput, TaskRecord } from '../tasks/types.js';
+import { backoffDelay } from './retry-backoff.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 export interface StoreProgress {
   /** All expected outputs are stored. */
   complete: boolean;
   outputs: StoredOutput[];
+  /** Slots that ended without a stored output (fetch failures after their attempts, provider errors). */
+  failed: SlotFailure[];
   /** Upload-mode objects not in the bucket yet. */
   awaitingUploads: number;
-  /** A retryable failure (S3 or fetch) to try again later; a final one is thrown. */
+  /** A retryable failure (S3 or fetch) to try again later, at `retryAt`. */
   retryLater: Error | undefined;
+  retryAt: number | undefined;
   /** How many items had been received when this looked. */
   received: number;
+  /** Slots with a received item. */
+  receivedSlots: Set<number>;
 }
 
 export async function storeOutputs(
@@ -31,35 +39,73 @@ export async function storeOutputs(
   rec: TaskRecord,
   task: QueuedTask,
 ): Promise<StoreProgress> {
-  const [received, stored] = await Promise.all([
+  const slots = deps.tasks.slots;
+  const [received, stored, failedBefore] = await Promise.all([
     deps.tasks.receivedItems(rec.taskUUID),
     deps.tasks.storedOutputs(rec.taskUUID),
+    slots.failures(rec.taskUUID),
   ]);
-  const done = new Set(stored.map((s) => s.slot));
-  const todo = received.filter((r) => !done.has(r.slot));
+  const schedule = rec.fetchAt;
+  const now = Date.now();
+  const ended = new Set([...stored.map((s) => s.slot), ...failedBefore.map((f) => f.slot)]);
+  const notYet = received.filter((r) => !ended.has(r.slot) && (schedule.get(r.slot) ?? 0) > now);
+  const todo = received.filter((r) => !ended.has(r.slot) && (schedule.get(r.slot) ?? 0) <= now);
   let awaitingUploads = 0;
   let retryLater: Error | undefined;
+  let retryAt = notYet.length ? Math.min(...notYet.map((r) => schedule.get(r.slot) ?? now)) : undefined;
+  const later = (at: number) => {
+    retryAt = retryAt === undefined ? at : Math.min(retryAt, at);
+  };
   const results = await Promise.allSettled(todo.map((r) => storeOne(deps, rec, task, r)));
-  for (const r of results) {
+  const failedNow: SlotFailure[] = [];
+  for (const [i, r] of results.entries()) {
+    const slot = todo[i]!.slot;
     if (r.status === 'fulfilled') {
       if (r.value === 'awaiting') awaitingUploads++;
       else stored.push(r.value);
-    } else if (isRetryable(r.reason)) {
-      deps.metrics.storageErrors.inc({ code: codeOf(r.reason) });
-      retryLater = r.reason as Error;
+      continue;
+    }
+    deps.metrics.storageErrors.inc({ code: codeOf(r.reason) });
+    const err = r.reason as Error;
+    if (r.reason instanceof OutputFetchError) {
+      // The result itself is at fault: bounded tries with backoff, then the slot fails with the code.
+      const failure: SlotFailure = { slot, code: r.reason.code, message: err.message, stage: 'fetch' };
+      if (!r.reason.retryable) {
+        failedNow.push(failure);
+        continue;
+      }
+      const max = deps.config.OUTPUT_FETCH_ATTEMPTS;
+      const retryAts = Array.from({ length: max }, (_, n) => now + backoffDelay(n + 1, policyOf(deps)));
+      const tries = await slots.noteFetchFailure(rec.taskUUID, failure, max, retryAts);
+      if (tries >= max) failedNow.push(failure);
+      else {
+        retryLater = err;
+        later(retryAts[tries - 1] ?? now);
+      }
     } else {
-      deps.metrics.storageErrors.inc({ code: codeOf(r.reason) });
-      throw r.reason;
+      // S3 (or the network to it) is away: retry with backoff until the task's deadline.
+      retryLater = err;
+      later(now + backoffDelay(await slots.noteStoreFailure(rec.taskUUID), policyOf(deps)));
     }
   }
+  await slots.failSlots(rec.taskUUID, failedNow);
+  for (const f of failedNow) deps.metrics.slotsFailed.inc({ code: f.code });
   stored.sort((a, b) => a.slot - b.slot);
+  const failed = [...failedBefore, ...failedNow.filter((f) => !failedBefore.some((b) => b.slot === f.slot))];
   return {
     complete: stored.length >= rec.expected,
     outputs: stored,
+    failed: failed.sort((a, b) => a.slot - b.slot),
     awaitingUploads,
     retryLater,
+    retryAt,
     received: received.length,
+    receivedSlots: new Set(received.map((r) => r.slot)),
   };
+}
+
+function policyOf(deps: WorkerDeps) {
+  return { baseMs: deps.config.OUTPUT_RETRY_BASE_MS, maxMs: deps.config.OUTPUT_RETRY_MAX_MS };
 }
 
 async function storeOne(
@@ -174,11 +220,6 @@ function toOutput(
 
 function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
-}
-
-function isRetryable(e: unknown): boolean {
-  if (e && typeof e === 'object' && 'retryable' in e) return (e as { retryable: boolean }).retryable;
-  return true; // S3/network failures: the object store may come back
 }
 
 function codeOf(e: unknown): string {

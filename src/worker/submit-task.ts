@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { uploadSubtaskUuids } from '../tasks/attempt-uuids.js';
 import type { TaskJobData } from '../tasks/job-data.js';
 import type { TaskRecord } from '../tasks/types.js';
-import { buildProviderTasks } from './build-provider-tasks.js';
+import { buildProviderTasks, type DeliveryTarget } from './build-provider-tasks.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 /** Extra validity of webhook tokens beyond the result deadline, for the provider's late retries. */
@@ -36,18 +36,10 @@ export async function submitTask(
   // The record decides the provider UUID(s): an operator retry gives each attempt new ones.
   const current = existing ?? (await deps.tasks.get(task.taskUUID));
   if (!current) throw new Error(`task record ${task.taskUUID} missing after create`);
-  const nowSec = Math.floor(Date.now() / 1000);
   const providerTasks = await buildProviderTasks(
     task,
     { providerTaskUUID: current.providerTaskUUID, subtasks: current.subtasks },
-    {
-      mode,
-      publicUrl: cfg.PUBLIC_URL,
-      secret: requireSecret(cfg.WEBHOOK_SECRET),
-      tokenExpiresAtSec: nowSec + Math.ceil(cfg.RESULT_DEADLINE_MS / 1000) + TOKEN_GRACE_SEC,
-      keyPrefix: cfg.S3_KEY_PREFIX,
-      uploadUrlTtlSec: Math.ceil(cfg.RESULT_DEADLINE_MS / 1000) + 3600,
-    },
+    deliveryTarget(cfg, mode),
     deps.store,
   );
   for (const pt of providerTasks) {
@@ -71,6 +63,19 @@ export async function submitTask(
   const rec = await deps.tasks.get(task.taskUUID);
   if (!rec) throw new Error(`task record ${task.taskUUID} missing after submit`);
   return rec;
+}
+
+/** Where and how long the provider may deliver the results of a task submitted now. */
+export function deliveryTarget(cfg: WorkerDeps['config'], mode: 'webhook' | 'upload'): DeliveryTarget {
+  const nowSec = Math.floor(Date.now() / 1000);
+  return {
+    mode,
+    publicUrl: cfg.PUBLIC_URL,
+    secret: requireSecret(cfg.WEBHOOK_SECRET),
+    tokenExpiresAtSec: nowSec + Math.ceil(cfg.RESULT_DEADLINE_MS / 1000) + TOKEN_GRACE_SEC,
+    keyPrefix: cfg.S3_KEY_PREFIX,
+    uploadUrlTtlSec: Math.ceil(cfg.RESULT_DEADLINE_MS / 1000) + 3600,
+  };
 }
 
 function requireSecret(secret: string | undefined): string {

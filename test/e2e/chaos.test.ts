@@ -88,7 +88,7 @@ const FAULTS: Partial<FaultRates> = {
   uploadFail: 0.2,
   slowUpload: 0.3,
 };
-/** The only failures a run may have: the injected item errors. */
+/** The only failures a run may have: the injected item errors (failed tasks, and partial tasks' slots). */
 const INJECTED_FAILURE = /^timeoutProvider: /;
 const LOCK_MS = 3000;
 const POLL_MS = 100;
@@ -304,6 +304,7 @@ describe.each(['webhook', 'upload'] as const)('chaos, %s delivery', (mode) => {
         {
           seconds: Math.round((Date.now() - started) / 1000),
           completed: facts.completed,
+          partial: facts.partial,
           failed: facts.failed,
           objects: facts.objects,
           leftByFailedTasks: facts.leftByFailedTasks,

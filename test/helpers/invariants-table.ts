@@ -5,6 +5,11 @@ import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { GeneratedResult } from '../../src/simulator/index.js';
 import { readBatchStatus, readBatchTasks, type TaskStatus } from '../../src/status/read-status.js';
+import {
+  attemptProviderUuid,
+  slotRetryProviderUuid,
+  uploadSubtaskUuids,
+} from '../../src/tasks/attempt-uuids.js';
 import type { RelayObserver } from './relay-observer.js';
 import { printTable } from './text-table.js';
 
@@ -22,6 +27,7 @@ export interface InvariantRow {
 export interface RunFacts {
   tasks: number;
   completed: number;
+  partial: number;
   failed: number;
   outputs: number;
   objects: number;
@@ -54,25 +60,40 @@ export async function checkRunInvariants(
   if (!status) throw new Error(`batch ${batchId} has no record`);
   const tasks = await readBatchTasks(obs, batchId, 0, 1_000_000);
   const completed = tasks.filter((t) => t.state === 'completed');
+  const partial = tasks.filter((t) => t.state === 'partial');
   const failed = tasks.filter((t) => t.state === 'failed');
   const outputs = tasks.flatMap((t) => t.outputs.map((o) => ({ task: t, o })));
 
   add(
-    'every task ended: completed, or failed with a reason',
+    'every task ended: completed, partial (every slot stored or failed with a reason), or failed with a reason',
     [
       ...(tasks.length === status.total ? [] : [`${tasks.length} task records for ${status.total} tasks`]),
       ...tasks
-        .filter((t) => !(t.state === 'completed' || (t.state === 'failed' && t.reason)))
+        .filter(
+          (t) =>
+            !(
+              t.state === 'completed' ||
+              (t.state === 'failed' && t.reason) ||
+              (t.state === 'partial' && t.reason && t.outputs.length + t.failedSlots.length === t.expected)
+            ),
+        )
         .map((t) => `${t.taskUUID} ${t.state}/${t.jobState} reason=${t.reason ?? '-'}`),
     ],
-    `${completed.length} completed, ${failed.length} failed, of ${status.total}`,
+    `${completed.length} completed, ${partial.length} partial, ${failed.length} failed, of ${status.total}`,
   );
   if (opts.allowedFailure) {
     const re = opts.allowedFailure;
     add(
       `failures are only the injected ones (${re.source})`,
-      failed.filter((t) => !re.test(t.reason ?? '')).map((t) => `${t.taskUUID}: ${t.reason}`),
-      `${failed.length} failed, all as injected`,
+      [
+        ...failed.filter((t) => !re.test(t.reason ?? '')).map((t) => `${t.taskUUID}: ${t.reason}`),
+        ...partial.flatMap((t) =>
+          t.failedSlots
+            .filter((f) => !re.test(`${f.code}: ${f.message}`))
+            .map((f) => `${t.taskUUID} slot ${f.slot}: ${f.code}: ${f.message}`),
+        ),
+      ],
+      `${failed.length} failed, ${partial.length} partial, all as injected`,
     );
   }
   add(
@@ -82,6 +103,7 @@ export async function checkRunInvariants(
   );
 
   const byImage = new Map(providerResults.filter((r) => !r.error).map((r) => [r.imageUUID, r]));
+  rows.push(everySuccessStoredOnce(tasks, providerResults));
   add(
     'every stored output is an image the provider generated',
     outputs.filter(({ o }) => !byImage.has(o.imageUUID)).map(({ o }) => `${o.key} (${o.imageUUID})`),
@@ -93,8 +115,9 @@ export async function checkRunInvariants(
   const listed = await obs.store.list(obs.config.S3_KEY_PREFIX);
   const stateOf = new Map(tasks.map((t) => [t.taskUUID, t.state]));
   const unrecorded = listed.map((l) => l.key).filter((k) => !recordedKeys.has(k));
-  // Upload mode: the provider PUTs straight into the bucket, so a task that failed on one item can
-  // leave the provider's uploads of its other items behind. Those are reported, not counted as bad.
+  // Upload mode: the provider PUTs straight into the bucket. A failed task's slots that the relay
+  // could not fetch or confirm may leave uploads behind: reported, not counted as bad (each such slot
+  // has a reason in failedSlots; the invariant above checks that).
   const leftByFailed = unrecorded.filter(
     (k) => stateOf.get(taskOfKey(obs.config.S3_KEY_PREFIX, k)) === 'failed',
   );
@@ -173,16 +196,20 @@ export async function checkRunInvariants(
   add(
     'batch counters match the queue and the tasks',
     [
-      ...(status.completed === counts.completed
+      // A partial task's job completes too, with the outputs it has.
+      ...(status.completed + status.partial === counts.completed
         ? []
-        : [`batch completed ${status.completed} ≠ jobs ${counts.completed}`]),
+        : [`batch completed ${status.completed} + partial ${status.partial} ≠ jobs ${counts.completed}`]),
+      ...(status.partial === partial.length
+        ? []
+        : [`batch partial ${status.partial} ≠ tasks ${partial.length}`]),
       ...(status.failed === counts.failed ? [] : [`batch failed ${status.failed} ≠ jobs ${counts.failed}`]),
       ...(status.completed === completed.length
         ? []
         : [`batch completed ${status.completed} ≠ tasks ${completed.length}`]),
       ...(status.failed === failed.length ? [] : [`batch failed ${status.failed} ≠ tasks ${failed.length}`]),
     ],
-    `completed ${status.completed}, failed ${status.failed} (jobs: ${counts.completed}/${counts.failed})`,
+    `completed ${status.completed}, partial ${status.partial}, failed ${status.failed} (jobs: ${counts.completed}/${counts.failed})`,
   );
 
   return {
@@ -190,6 +217,7 @@ export async function checkRunInvariants(
     facts: {
       tasks: tasks.length,
       completed: completed.length,
+      partial: partial.length,
       failed: failed.length,
       outputs: outputs.length,
       objects: listed.length,
@@ -210,6 +238,62 @@ export function expectInvariants(title: string, rows: readonly InvariantRow[]): 
     rows.filter((r) => !r.holds).map((r) => `${r.invariant}: ${r.detail}`),
     'broken invariants',
   ).toEqual([]);
+}
+
+/** Slot retries and operator retries per task the invariant below maps back (derived provider UUIDs). */
+const MAX_DERIVED_ATTEMPTS = 12;
+
+/**
+ * Every image the provider generated (the simulator's own record, the source of truth) is stored
+ * exactly once, in the task it was generated for — partial tasks included — unless that task says
+ * why not: a slot failed after the image was made (fetch or deadline), or the task was cancelled.
+ */
+function everySuccessStoredOnce(
+  tasks: readonly TaskStatus[],
+  providerResults: readonly GeneratedResult[],
+): InvariantRow {
+  const owner = new Map<string, TaskStatus>();
+  for (const t of tasks) {
+    const bases = [t.taskUUID];
+    for (let n = 1; n <= MAX_DERIVED_ATTEMPTS; n++)
+      bases.push(attemptProviderUuid(t.taskUUID, n), slotRetryProviderUuid(t.taskUUID, n));
+    for (const b of bases) {
+      owner.set(b, t);
+      for (const sub of uploadSubtaskUuids(b, t.expected)) owner.set(sub, t);
+    }
+  }
+  const storedIn = new Map<string, string[]>();
+  for (const t of tasks)
+    for (const o of t.outputs) storedIn.set(o.imageUUID, [...(storedIn.get(o.imageUUID) ?? []), t.taskUUID]);
+  const unstoredPerTask = new Map<string, number>();
+  const bad: string[] = [];
+  const successes = providerResults.filter((r) => !r.error);
+  for (const r of successes) {
+    const t = owner.get(r.taskUUID);
+    const where = storedIn.get(r.imageUUID) ?? [];
+    if (!t) bad.push(`image ${r.imageUUID} generated for provider task ${r.taskUUID} of no task`);
+    else if (where.length > 1) bad.push(`image ${r.imageUUID} stored ${where.length} times`);
+    else if (where.length === 1 && where[0] !== t.taskUUID)
+      bad.push(`image ${r.imageUUID} of task ${t.taskUUID} stored in task ${where[0]}`);
+    else if (where.length === 0) unstoredPerTask.set(t.taskUUID, (unstoredPerTask.get(t.taskUUID) ?? 0) + 1);
+  }
+  for (const t of tasks) {
+    const unstored = unstoredPerTask.get(t.taskUUID) ?? 0;
+    if (unstored === 0 || t.state === 'cancelled') continue;
+    const explained = t.failedSlots.filter((f) => f.stage !== 'provider').length;
+    if (unstored > explained)
+      bad.push(
+        `task ${t.taskUUID} (${t.state}): ${unstored} generated image(s) not stored, ${explained} slot(s) say why`,
+      );
+  }
+  return {
+    invariant: 'every provider-successful image stored once (partial tasks included)',
+    holds: bad.length === 0,
+    detail:
+      bad.length === 0
+        ? `${successes.length} generated, ${successes.length - [...unstoredPerTask.values()].reduce((a, b) => a + b, 0)} stored`
+        : `${bad.length} violation(s): ${bad.slice(0, SHOWN).join('; ')}`,
+  };
 }
 
 function slotsComplete(t: TaskStatus): boolean {

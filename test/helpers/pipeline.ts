@@ -124,7 +124,13 @@ export async function checkInvariants(p: Pipeline, batchId: string): Promise<Inv
   const byImage = new Map(p.sim.results().map((r) => [r.imageUUID, r]));
   const seenImages = new Set<string>();
   for (const t of tasks) {
-    expect(['completed', 'failed', 'cancelled'], `task ${t.taskUUID} ended (${t.state})`).toContain(t.state);
+    expect(
+      ['completed', 'partial', 'failed', 'cancelled'],
+      `task ${t.taskUUID} ended (${t.state})`,
+    ).toContain(t.state);
+    // Every slot ended: stored, or failed with its reason.
+    if (t.state === 'partial' || t.state === 'completed')
+      expect(t.outputs.length + t.failedSlots.length, `slots of ${t.taskUUID} all ended`).toBe(t.expected);
     if (t.state !== 'completed') expect(t.reason, `${t.state} task ${t.taskUUID} has a reason`).toBeTruthy();
     if (t.state === 'completed') expect(t.outputs).toHaveLength(t.expected);
     for (const o of t.outputs) {
@@ -153,10 +159,12 @@ export async function checkInvariants(p: Pipeline, batchId: string): Promise<Inv
   );
   expect(status!.inFlight, 'nothing left in flight').toBe(0);
   expect(status!.completed).toBe(tasks.filter((t) => t.state === 'completed').length);
+  expect(status!.partial).toBe(tasks.filter((t) => t.state === 'partial').length);
   expect(status!.failed).toBe(tasks.filter((t) => t.state === 'failed').length);
   const counts = await p.svc.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
   expect((counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0), 'no job stuck').toBe(0);
-  expect(counts.completed, 'batch counters match the queue').toBe(status!.completed);
+  // A partial task's job completes too (with the outputs it has).
+  expect(counts.completed, 'batch counters match the queue').toBe(status!.completed + status!.partial);
   expect(counts.failed, 'batch counters match the queue').toBe(status!.failed);
   const recovered = await (p.workerSvc ?? p.svc).metrics.recoveredByPolling.get();
   return {

@@ -31,7 +31,12 @@ describe('retry failed tasks', () => {
       });
       p.sim.setFaults({ itemError: 0 });
       const accepted = p.sim.stats().tasksAccepted;
-      expect(await retryFailedTasks(p.svc, batch.batchId)).toEqual({ retried: 3, unavailable: [] });
+      // Failed tasks run again whole: 1 + 2 + 1 images billed again.
+      expect(await retryFailedTasks(p.svc, batch.batchId)).toEqual({
+        retried: 3,
+        billedImages: 4,
+        unavailable: [],
+      });
       const s = await waitForBatch(p, batch.batchId);
       expect(s).toMatchObject({ state: 'completed', completed: 3, failed: 0, inFlight: 0 });
       // New provider UUIDs were accepted (a reused one would have been a conflict, not a new task).
@@ -44,7 +49,11 @@ describe('retry failed tasks', () => {
     p = await startPipeline();
     const batch = await p.producer.enqueueBatch([task(1)]);
     await waitForBatch(p, batch.batchId);
-    expect(await retryFailedTasks(p.svc, batch.batchId)).toEqual({ retried: 0, unavailable: [] });
+    expect(await retryFailedTasks(p.svc, batch.batchId)).toEqual({
+      retried: 0,
+      billedImages: 0,
+      unavailable: [],
+    });
   });
 });
 

@@ -99,8 +99,9 @@ describe('pipeline, webhook mode', () => {
     expect(p.sim.stats().webhooksDuplicated).toBeGreaterThan(0);
   });
 
-  it('429 and 5xx on submit are retried; item errors fail the task with the provider reason', async () => {
+  it('429 and 5xx on submit are retried; with slot retries off, item errors fail the task with the provider reason', async () => {
     p = await startPipeline({
+      env: { SLOT_RETRY_ATTEMPTS: '0' },
       sim: {
         faults: { submit429: 0.2, submit500: 0.1, submit503: 0.1, submit504: 0.1, itemError: 0.2 },
         seed: 3,

@@ -97,11 +97,16 @@ describe('task record', () => {
     expect((await tasks.storedOutputs(id)).map((o) => o.key)).toEqual(['k/0', 'k/1']);
   });
 
-  it('the first provider error wins', async () => {
+  it('the first provider error is kept as the reason; every error body counts as a signal', async () => {
     const id = await newTask(1);
     expect((await tasks.recordError(id, { code: 'timeoutProvider', message: 'a' })).kind).toBe('new');
-    expect((await tasks.recordError(id, { code: 'other', message: 'b' })).kind).toBe('duplicate');
-    expect((await tasks.get(id))?.providerError).toEqual({ code: 'timeoutProvider', message: 'a' });
+    expect((await tasks.recordError(id, { code: 'other', message: 'b' })).kind).toBe('new');
+    const rec = await tasks.get(id);
+    expect(rec?.providerError).toEqual({ code: 'timeoutProvider', message: 'a' });
+    expect(rec?.errorSignals).toBe(2);
+    expect(await tasks.hasNewWork(id, 0)).toBe(true);
+    await tasks.slots.markErrorsSeen(id, 2);
+    expect(await tasks.hasNewWork(id, 0)).toBe(false);
   });
 
   it('a task ends once and is counted in its batch once; the batch ends with its last task', async () => {

@@ -28,6 +28,7 @@ const overdueTask: DashboardTask = {
   providerError: null,
   cost: 0,
   outputs: [],
+  failedSlots: [],
   dueAt: 1_764_000_006_000,
 };
 
@@ -73,6 +74,16 @@ describe('why an overdue task waits', () => {
     subtasks: [],
     attempt: 0,
     providerTaskUUID: 't',
+    slotAttempt: 0,
+    autoRetries: 0,
+    attemptResults: 2,
+    attemptBase: 0,
+    attemptErrors: 0,
+    errorSignals: 0,
+    errorsSeen: 0,
+    retrySubmit: false,
+    needsSlotRetry: false,
+    fetchAt: new Map(),
   });
   const item = (slot: number, inline = false): ReceivedItem => ({
     slot,

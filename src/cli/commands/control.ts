@@ -1,24 +1,55 @@
 // `kontext-relay retry-failed <batchId>`, `cancel <batchId>`, `resume`: operator actions, each audited
-// as `cli@<host>` (README "Security").
+// as `cli@<host>` (README "Security"). retry-failed says what it will bill and asks first.
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
 import { cliActor } from '../../control/audit-trail.js';
 import { cancelBatchAction, resumeQueueAction, retryFailedAction } from '../../control/operator-actions.js';
+import { planRetry, type RetryPlan } from '../../control/retry-failed.js';
 import { openContext } from '../open-context.js';
 
 export function registerControl(program: Command): void {
   program
     .command('retry-failed')
-    .description('run the failed tasks of a batch again (each retry is a new provider task, billed again)')
+    .description(
+      'run the failed tasks of a batch again, and only the failed slots of partial tasks; prints how many images the provider will bill and asks first',
+    )
     .argument('<batchId>')
+    .option('--yes', 'do not ask for confirmation (scripts)')
     .option('--json', 'print JSON')
-    .action(async (batchId: string, o: { json?: boolean }) => {
-      const ctx = await openContext(loadConfig());
+    .action(async (batchId: string, o: { json?: boolean; yes?: boolean }) => {
+      const config = loadConfig();
+      const ctx = await openContext(config);
       try {
-        const r = await retryFailedAction(ctx, cliActor(), batchId);
+        const plan = await planRetry(ctx, batchId);
+        if (plan.failedTasks + plan.partialTasks === 0) {
+          if (o.json) console.log(JSON.stringify({ retried: 0, billedImages: 0, unavailable: [] }));
+          else console.log(`batch ${batchId} has no failed or partial task to retry`);
+          return;
+        }
+        const what = describePlan(plan);
+        if (!o.yes) {
+          if (!process.stdin.isTTY) {
+            console.error(
+              `${what}\nrefusing to retry without confirmation: pass --yes (no terminal to ask on)`,
+            );
+            process.exitCode = 2;
+            return;
+          }
+          if (!(await confirm(`${what}\nProceed? [y/N] `))) {
+            console.log('nothing retried');
+            return;
+          }
+        } else if (!o.json) console.log(what);
+        const r = await retryFailedAction(ctx, cliActor(), batchId, {
+          firstPollAfterMs: config.FIRST_POLL_AFTER_MS,
+          resultDeadlineMs: config.RESULT_DEADLINE_MS,
+        });
         if (o.json) console.log(JSON.stringify(r));
         else {
-          console.log(`retried ${r.retried} failed task(s) of batch ${batchId}`);
+          console.log(
+            `retried ${r.retried} task(s) of batch ${batchId}: ${r.billedImages} image(s) to be billed`,
+          );
           if (r.unavailable.length)
             console.log(`  ${r.unavailable.length} could not be retried (their jobs expired)`);
         }
@@ -58,4 +89,24 @@ export function registerControl(program: Command): void {
         await ctx.close();
       }
     });
+}
+
+function describePlan(p: RetryPlan): string {
+  const parts = [
+    `${p.failedTasks} failed task(s) run again whole`,
+    `${p.partialTasks} partial task(s) run again for their failed slots only`,
+  ];
+  const refetch = p.refetchedSlots
+    ? `; ${p.refetchedSlots} generated image(s) fetched again (not billed)`
+    : '';
+  return `retry: ${parts.join(', ')}: the provider will generate and bill ${p.billedImages} image(s)${refetch}`;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }

@@ -97,7 +97,7 @@ export function registerDemo(program: Command): void {
         console.log(`Watch it: ${svc.url}/batches/${summary.batchId}`);
         const final = await watchBatch(svc, summary.batchId, { progress: process.stderr.isTTY });
         console.log(
-          `Batch ${final.state}: ${final.completed} completed, ${final.failed} failed, cost $${final.cost.toFixed(2)}`,
+          `Batch ${final.state}: ${final.completed} completed, ${final.partial} partial, ${final.failed} failed, cost $${final.cost.toFixed(2)}`,
         );
         const tasks = await readBatchTasks(svc, summary.batchId, 0, 3);
         for (const t of tasks)
@@ -106,7 +106,7 @@ export function registerDemo(program: Command): void {
         console.log(`  … status of all: npm run cli -- status ${summary.batchId}`);
         if (o.exit) {
           await shutdown();
-          process.exit(final.failed === 0 && final.cancelled === 0 ? 0 : 1);
+          process.exit(final.failed + final.partial === 0 && final.cancelled === 0 ? 0 : 1);
         }
       } else if (!simulated) {
         console.log(

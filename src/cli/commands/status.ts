@@ -31,7 +31,7 @@ export function registerStatus(program: Command): void {
           }
           console.log(`batch ${batch.batchId}: ${batch.state}`);
           console.log(
-            `  total ${batch.total} | completed ${batch.completed} | failed ${batch.failed} | cancelled ${batch.cancelled} | in flight ${batch.inFlight} | queued ${batch.queued} | cost $${batch.cost.toFixed(4)}`,
+            `  total ${batch.total} | completed ${batch.completed} | partial ${batch.partial} | failed ${batch.failed} | cancelled ${batch.cancelled} | in flight ${batch.inFlight} | queued ${batch.queued} | cost $${batch.cost.toFixed(4)}`,
           );
           for (const t of tasks) printTask(t, '  ');
           return;
@@ -62,6 +62,8 @@ export function taskHeadline(t: TaskStatus): string {
 
 function printTask(t: TaskStatus, indent: string): void {
   console.log(`${indent}${taskHeadline(t)}`);
+  for (const f of t.failedSlots)
+    console.log(`${indent}  slot ${f.slot} failed (${f.stage}): ${f.code}: ${f.message}`);
   for (const out of t.outputs) {
     console.log(
       `${indent}  s3://${out.bucket}/${out.key} ${out.size}B ${out.contentType} sha256=${out.sha256.slice(0, 16)}… image=${out.imageUUID} seed=${out.seed ?? '-'} cost=${out.cost ?? '-'}`,

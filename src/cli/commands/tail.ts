@@ -87,13 +87,15 @@ function describe(ev: RelayEvent): string {
   const usd = (n: number) => `$${n.toFixed(4)}`;
   switch (ev.type) {
     case 'task.completed':
-      return `${ev.data.outputs.length} output(s), cost ${usd(ev.data.cost)}`;
+      return ev.data.partial
+        ? `partial: ${ev.data.outputs.length} output(s), ${ev.data.failedSlots.length} slot(s) failed (${ev.data.failedSlots.map((f) => `${f.slot}: ${f.code}`).join(', ')}), cost ${usd(ev.data.cost)}`
+        : `${ev.data.outputs.length} output(s), cost ${usd(ev.data.cost)}`;
     case 'task.failed':
     case 'task.cancelled':
       return ev.data.reason;
     case 'batch.completed': {
       const d = ev.data;
-      return `total ${d.total}: completed ${d.completed}, failed ${d.failed}, cancelled ${d.cancelled}, cost ${usd(d.cost)}`;
+      return `total ${d.total}: completed ${d.completed}, partial ${d.partial}, failed ${d.failed}, cancelled ${d.cancelled}, cost ${usd(d.cost)}`;
     }
     case 'batch.budget_exhausted': {
       const d = ev.data;

@@ -7,7 +7,7 @@
   const GALLERY_MIN_INTERVAL_MS = 1500;
   const COST_DECIMALS = 4;
   const PERCENT = 100;
-  const SEGMENTS = ['completed', 'failed', 'cancelled', 'inFlight', 'queued'];
+  const SEGMENTS = ['completed', 'partial', 'failed', 'cancelled', 'inFlight', 'queued'];
   const QUEUE_COUNTS = ['waiting', 'active', 'delayed', 'failed'];
   /** After a task or endpoint action the page reloads to show the new state. */
   const RELOAD_AFTER_ACTION_MS = 800;
@@ -63,10 +63,12 @@
       }
     }
     const retry = document.querySelector('button[data-action="retry-failed"]');
-    if (retry && !retry.classList.contains('busy')) retry.disabled = batch.failed === 0;
+    if (retry && !retry.classList.contains('busy'))
+      retry.disabled = batch.failed + (batch.partial ?? 0) === 0;
     const cancel = document.querySelector('button[data-action="cancel"]');
     const ended =
-      batch.completed + batch.failed + batch.cancelled >= batch.total && batch.state !== 'enqueuing';
+      batch.completed + (batch.partial ?? 0) + batch.failed + batch.cancelled >= batch.total &&
+      batch.state !== 'enqueuing';
     if (cancel && !cancel.classList.contains('busy')) cancel.disabled = ended;
     for (const seg of document.querySelectorAll('main [data-segment]')) {
       const n = batch[seg.dataset.segment] ?? 0;
@@ -205,7 +207,9 @@
         const gone = r.unavailable?.length
           ? ` ${r.unavailable.length} could not be retried (their jobs expired).`
           : '';
-        say(`Retried ${r.retried} failed task(s); each retry is a new provider task, billed again.${gone}`);
+        say(
+          `Retried ${r.retried} failed task(s) (partial ones: their failed slots only); ${r.billedImages} image(s) to be generated and billed again.${gone}`,
+        );
         loadGallery();
       } else if (action === 'retry-task' || action === 'cancel-task') {
         const verb = action === 'retry-task' ? 'retry' : 'cancel';

@@ -2,7 +2,7 @@
 // Keys are passed in KEYS; the only computed keys (upload-mode aliases) share the same hash tag.
 
 /** Terminal states, as a Lua set literal. */
-const TERMINAL = `local terminal = { completed = true, failed = true, cancelled = true }`;
+export const TERMINAL = `local terminal = { completed = true, partial = true, failed = true, cancelled = true }`;
 
 /**
  * Resolve KEYS[1] (the record of the provider UUID in ARGV[4]) to the task it belongs to, and whether
@@ -77,9 +77,12 @@ redis.call('HSET', itemsKey, ARGV[1], slot .. '|' .. ARGV[2])
 return {1, jobId, slot}`;
 
 /**
- * Record the provider's failure of a task (first one wins); ignored when it is for an earlier attempt.
+ * Record a failed item of the current attempt; ignored when it is for an earlier attempt. The first
+ * error's code and message are kept as the attempt's providerError; every call counts one error signal
+ * (the worker then asks getResponse how many items failed: error bodies carry no item id, so they
+ * cannot be deduplicated). An upload-mode subtask's error is also kept for its slot.
  * KEYS: task, items. ARGV: errorJson, '', keyBase, providerTaskUUID.
- * Returns {code, jobId}: 1 recorded, 0 already had one, -1 unknown, -2 late.
+ * Returns {code, jobId}: 1 recorded, -1 unknown, -2 late.
  */
 export const RECORD_ERROR = `
 ${TERMINAL}
@@ -87,7 +90,10 @@ ${RESOLVE_ATTEMPT}
 if not state then return {-1, ''} end
 local jobId = redis.call('HGET', taskKey, 'jobId')
 if terminal[state] or not current then return {-2, jobId} end
-return {redis.call('HSETNX', taskKey, 'providerError', ARGV[1]), jobId}`;
+redis.call('HSETNX', taskKey, 'providerError', ARGV[1])
+redis.call('HINCRBY', taskKey, 'errorSignals', 1)
+if fixedSlot >= 0 then redis.call('HSETNX', ARGV[3] .. 'slot-errors:' .. parent, fixedSlot, ARGV[1]) end
+return {1, jobId}`;
 
 /**
  * Mark one output stored (first one wins). KEYS: task, stored. ARGV: slot, outputJson.
@@ -103,7 +109,8 @@ return {redis.call('HLEN', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'expec
 /**
  * End a task once: set its terminal state, count it in its batch, and append its event (and the
  * batch's, when this was the batch's last task) to the events stream — in one step, so an event is
- * never lost or doubled. KEYS: task, batch, inflight, events, items, stored.
+ * never lost or doubled. A 'partial' task's event is task.completed (its data lists failedSlots).
+ * KEYS: task, batch, inflight, events, items, stored, failures, slotErrors.
  * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId, retentionSec.
  * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
  */
@@ -119,21 +126,24 @@ redis.call('HSET', KEYS[1], 'state', ARGV[1], 'finishedAt', ARGV[2], 'reason', A
 if not redis.call('HGET', KEYS[1], 'jobId') then redis.call('HSET', KEYS[1], 'jobId', ARGV[5], 'expected', 1) end
 redis.call('ZREM', KEYS[3], ARGV[5])
 -- Ended records are kept for a retention period (status, dashboard, retry), then expire.
-for i = 1, 3 do redis.call('EXPIRE', KEYS[({1, 5, 6})[i]], ARGV[9]) end
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', 'task.' .. ARGV[1], 'taskUUID', ARGV[5],
+for _, k in ipairs({1, 5, 6, 7, 8}) do redis.call('EXPIRE', KEYS[k], ARGV[9]) end
+local evType = 'task.' .. ARGV[1]
+if ARGV[1] == 'partial' then evType = 'task.completed' end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', evType, 'taskUUID', ARGV[5],
   'batchId', batch, 'at', ARGV[2], 'data', ARGV[6])
 if batch == '' then return 1 end
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 -- 'settled' counts tasks that ended after the provider accepted them: inFlight = submitted - settled.
 if state == 'submitted' then redis.call('HINCRBY', KEYS[2], 'settled', 1) end
 if tonumber(ARGV[4]) > 0 then redis.call('HINCRBYFLOAT', KEYS[2], 'cost', ARGV[4]) end
-local b = redis.call('HMGET', KEYS[2], 'total', 'completed', 'failed', 'cancelled', 'state', 'cost')
-local ended = (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[4]) or 0)
+local b = redis.call('HMGET', KEYS[2], 'total', 'completed', 'failed', 'cancelled', 'state', 'cost', 'partial')
+local ended = (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[4]) or 0) + (tonumber(b[7]) or 0)
 if b[5] == 'enqueued' and ended >= tonumber(b[1]) then
   redis.call('HSET', KEYS[2], 'finishedAt', ARGV[2])
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', 'batch.completed', 'taskUUID', '',
     'batchId', batch, 'at', ARGV[2], 'data', cjson.encode({ total = tonumber(b[1]), completed = tonumber(b[2]) or 0,
-      failed = tonumber(b[3]) or 0, cancelled = tonumber(b[4]) or 0, cost = tonumber(b[6]) or 0 }))
+      partial = tonumber(b[7]) or 0, failed = tonumber(b[3]) or 0, cancelled = tonumber(b[4]) or 0,
+      cost = tonumber(b[6]) or 0 }))
   return 2
 end
 return 1`;
@@ -146,13 +156,14 @@ return 1`;
 export const SEAL_BATCH = `
 local total = redis.call('ZCARD', KEYS[2])
 redis.call('HSET', KEYS[1], 'total', total, 'state', 'enqueued')
-local b = redis.call('HMGET', KEYS[1], 'completed', 'failed', 'cancelled', 'finishedAt', 'cost')
-local ended = (tonumber(b[1]) or 0) + (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0)
+local b = redis.call('HMGET', KEYS[1], 'completed', 'failed', 'cancelled', 'finishedAt', 'cost', 'partial')
+local ended = (tonumber(b[1]) or 0) + (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[6]) or 0)
 if ended >= total and not b[4] then
   redis.call('HSET', KEYS[1], 'finishedAt', ARGV[1])
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', 'batch.completed', 'taskUUID', '',
     'batchId', ARGV[2], 'at', ARGV[1], 'data', cjson.encode({ total = total, completed = tonumber(b[1]) or 0,
-      failed = tonumber(b[2]) or 0, cancelled = tonumber(b[3]) or 0, cost = tonumber(b[5]) or 0 }))
+      partial = tonumber(b[6]) or 0, failed = tonumber(b[2]) or 0, cancelled = tonumber(b[3]) or 0,
+      cost = tonumber(b[5]) or 0 }))
   return {total, 1}
 end
 return {total, 0}`;
@@ -165,11 +176,13 @@ return {total, 0}`;
  * Returns 1 when reset, 0 when the task is not failed.
  */
 export const RESET_FOR_RETRY = `
-local h = redis.call('HMGET', KEYS[1], 'state', 'submittedAt', 'batchId')
+local h = redis.call('HMGET', KEYS[1], 'state', 'submittedAt', 'batchId', 'expected')
 if h[1] ~= 'failed' then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[2], KEYS[3], ARGV[4] .. 'failures:' .. ARGV[5], ARGV[4] .. 'slot-errors:' .. ARGV[5])
 redis.call('PERSIST', KEYS[1])
-redis.call('HDEL', KEYS[1], 'providerError', 'submittedAt', 'finishedAt')
+redis.call('HDEL', KEYS[1], 'providerError', 'submittedAt', 'finishedAt', 'autoRetries', 'attemptResults',
+  'attemptBase', 'attemptErrors', 'errorSignals', 'errorsSeen', 'retrySubmit', 'retrySlots', 'needsSlotRetry')
+for slot = 0, (tonumber(h[4]) or 1) - 1 do redis.call('HDEL', KEYS[1], 'fetchTries:' .. slot, 'fetchAt:' .. slot) end
 redis.call('HSET', KEYS[1], 'state', 'submitting', 'attempt', ARGV[2], 'providerTaskUUID', ARGV[1],
   'subtasks', ARGV[3], 'nextSlot', 0, 'reason', '', 'cost', 0, 'polls', 0)
 if ARGV[3] == '' then
@@ -202,13 +215,13 @@ return 1`;
  */
 export const ADMIT_TO_BUDGET = `
 local b = redis.call('HMGET', KEYS[1], 'budgetUsd', 'held', 'cancelRequested', 'cost', 'admitted',
-  'admittedUsd', 'completed', 'failed', 'cancelled')
+  'admittedUsd', 'completed', 'failed', 'cancelled', 'partial')
 local budget = tonumber(b[1])
 if not budget or b[3] == '1' then return {1, 0, '', '', ''} end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {1, 0, '', '', ''} end
 local spent = tonumber(b[4]) or 0
 local admitted = tonumber(b[5]) or 0
-local ended = (tonumber(b[7]) or 0) + (tonumber(b[8]) or 0) + (tonumber(b[9]) or 0)
+local ended = (tonumber(b[7]) or 0) + (tonumber(b[8]) or 0) + (tonumber(b[9]) or 0) + (tonumber(b[10]) or 0)
 local committed = 0
 if admitted > 0 then committed = math.max(0, admitted - ended) * ((tonumber(b[6]) or 0) / admitted) end
 local estimate = tonumber(ARGV[2])
