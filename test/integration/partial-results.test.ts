@@ -207,7 +207,12 @@ describe('partial results, a final item error', () => {
 
 describe('partial results, a slot retry that cannot be submitted', () => {
   it('after the last submit attempt the stored slots stay and the task ends partial', async () => {
-    p = await startPipeline({ env: { ...FAST, SUBMIT_ATTEMPTS: '2' } });
+    // Items take 500 ms each, so the submit fault below is in place long before the item error arrives
+    // and the slot retry is tried (on a loaded host the retry could otherwise be submitted first).
+    p = await startPipeline({
+      sim: { latency: { minMs: 500, maxMs: 500 } },
+      env: { ...FAST, SUBMIT_ATTEMPTS: '2' },
+    });
     const t = task();
     p.sim.failItems([{ taskUUID: t.taskUUID, index: 2 }]);
     const batch = await p.producer.enqueueBatch([t]);
