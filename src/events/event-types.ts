@@ -43,6 +43,14 @@ export const eventDataSchemas = {
     requested: z.number(),
   }),
   'batch.resumed': z.looseObject({ budgetUsd: z.number() }),
+  /** Fair share (issue 14): a tenant's max-in-flight binds while it has work waiting; once per period. */
+  'tenant.throttled': z.looseObject({
+    tenant: z.string(),
+    maxInFlight: z.number(),
+    inFlight: z.number(),
+    /** Its tasks waiting in the lane that was being served. */
+    waiting: z.number(),
+  }),
 } as const;
 
 export type RelayEventType = keyof typeof eventDataSchemas;
@@ -68,6 +76,13 @@ export const relayEventSchema = z.discriminatedUnion('type', [
     data: eventDataSchemas['batch.budget_exhausted'],
   }),
   z.object({ ...batchEvent, type: z.literal('batch.resumed'), data: eventDataSchemas['batch.resumed'] }),
+  // No task and no batch: batchId is always absent (typed so consumers can read it on any event).
+  z.object({
+    ...common,
+    batchId: z.string().optional(),
+    type: z.literal('tenant.throttled'),
+    data: eventDataSchemas['tenant.throttled'],
+  }),
 ]);
 
 export type RelayEvent = z.output<typeof relayEventSchema>;

@@ -13,6 +13,7 @@ import { fetchPolicyFromConfig } from '../outputs/fetch-policy.js';
 import { createOutputDispatcher } from '../outputs/guarded-dispatcher.js';
 import { RunwareClient } from '../provider/runware-client.js';
 import { ObjectStore } from '../storage/object-store.js';
+import { AdmissionStore } from '../tasks/admission-store.js';
 import { BatchStore } from '../tasks/batch-store.js';
 import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { openQueue, type TaskQueue } from '../tasks/queue.js';
@@ -33,6 +34,7 @@ export interface ServiceContext {
   queue: TaskQueue;
   tasks: TaskStore;
   batches: BatchStore;
+  admission: AdmissionStore;
   store: ObjectStore;
   metrics: RelayMetrics;
   logger: Logger;
@@ -76,6 +78,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     queue,
     tasks,
     batches: new BatchStore(redis, tasks.keys),
+    admission: new AdmissionStore(redis, tasks.keys, queue.toKey('')),
     store,
     metrics,
     logger,
@@ -94,7 +97,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     const fetchPolicy = fetchPolicyFromConfig(config);
     const fetchDispatcher = createOutputDispatcher(fetchPolicy);
     worker = createTaskWorker(
-      { config, tasks, client, store, fetchPolicy, fetchDispatcher, queue, metrics, logger },
+      {
+        ...{ config, tasks, client, store, fetchPolicy, fetchDispatcher, queue, metrics, logger },
+        ...(config.MAX_IN_FLIGHT ? { admission: ctx.admission } : {}),
+      },
       workerRedis,
       opts.worker,
     );

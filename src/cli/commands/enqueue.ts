@@ -23,6 +23,7 @@ export function registerEnqueue(program: Command): void {
     .option('--budget <usd>', 'hold the batch when its cost would pass this many USD', Number.parseFloat)
     .option('--callback <url>', 'POST signed completion events for this batch to this URL')
     .option('--lane <lane>', `priority lane: ${LANES.join(' | ')} (batches default to bulk)`)
+    .option('--tenant <name>', 'fair-share tenant (default: the batch id); see `tenant set`')
     .option('--wait', 'wait for every task to end; exit 0 only if all completed')
     .option('--json', 'print a machine-readable summary')
     .action(
@@ -31,6 +32,7 @@ export function registerEnqueue(program: Command): void {
         o: {
           batch?: string;
           lane?: string;
+          tenant?: string;
           skipInvalid?: boolean;
           budget?: number;
           callback?: string;
@@ -50,6 +52,7 @@ export function registerEnqueue(program: Command): void {
             ...(o.batch ? { batchId: o.batch } : {}),
             onInvalid: o.skipInvalid ? 'skip' : 'reject',
             ...(o.lane ? { lane: o.lane as Lane } : {}),
+            ...(o.tenant ? { tenant: o.tenant } : {}),
             ...(o.budget !== undefined ? { budgetUsd: o.budget } : {}),
             ...(o.callback ? { callbackUrl: o.callback } : {}),
             onProgress: (n) => {

@@ -101,5 +101,9 @@ function describe(ev: RelayEvent): string {
     }
     case 'batch.resumed':
       return `budget raised to ${usd(ev.data.budgetUsd)}: resumed`;
+    case 'tenant.throttled': {
+      const d = ev.data;
+      return `tenant ${d.tenant} at its cap (${d.inFlight}/${d.maxInFlight} in flight, ${d.waiting} waiting)`;
+    }
   }
 }
