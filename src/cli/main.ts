@@ -10,6 +10,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
 import { registerStatus } from './commands/status.js';
 import { registerTail } from './commands/tail.js';
+import { registerTenant } from './commands/tenant.js';
 
 const program = new Command('kontext-relay')
   .description('Queue-driven image generation with Runware imageInference (FLUX.1 Kontext [pro])')
@@ -23,6 +24,7 @@ registerSimulator(program);
 registerControl(program);
 registerTail(program);
 registerBudget(program);
+registerTenant(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);

@@ -22,6 +22,7 @@ import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
 import { collectQueueDepths } from './queue-depth-metrics.js';
+import { collectTenantFigures } from './tenant-metrics.js';
 
 export type Role = 'worker' | 'webhook' | 'all';
 
@@ -83,6 +84,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     metrics,
     logger,
   };
+  if (config.MAX_IN_FLIGHT) collectTenantFigures(metrics, ctx.admission, config.MAX_IN_FLIGHT);
   const closers: (() => Promise<unknown>)[] = [];
 
   let worker: RunningService['worker'];
