@@ -4,8 +4,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseStreamEntry } from '../../src/events/event-types.js';
 import { type RunningService, startService } from '../../src/service/start-service.js';
-import { readBatchTasks, type TaskStatus } from '../../src/status/read-status.js';
+import { readBatchTasks } from '../../src/status/read-status.js';
 import { testEnv } from '../helpers/env.js';
+import { maxOverlap } from '../helpers/fair-share.js';
 import { type Pipeline, startPipeline, waitForBatch } from '../helpers/pipeline.js';
 import { runCli } from '../helpers/processes.js';
 
@@ -27,23 +28,6 @@ const task = (tag: string, i: number) => ({
   width: 1024,
   height: 1024,
 });
-
-/** The most tasks ever between their provider acceptance and their end at the same time. */
-function maxOverlap(tasks: readonly TaskStatus[]): number {
-  const edges = tasks.flatMap((t) => [
-    { at: t.submittedAt!, d: 1 },
-    { at: t.finishedAt!, d: -1 },
-  ]);
-  // An end and a start at the same millisecond: the end first (the slot was released before reuse).
-  edges.sort((a, b) => a.at - b.at || a.d - b.d);
-  let now = 0;
-  let max = 0;
-  for (const e of edges) {
-    now += e.d;
-    max = Math.max(max, now);
-  }
-  return max;
-}
 
 async function startFairPipeline(env: Record<string, string> = {}): Promise<Pipeline> {
   const pipe = await startPipeline({
