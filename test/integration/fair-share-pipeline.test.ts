@@ -2,6 +2,8 @@
 // later small batch is served alongside a big one instead of after it, a tenant's cap binds (with its
 // tenant.throttled event), and status/metrics show per-tenant figures.
 import { afterEach, describe, expect, it } from 'vitest';
+import { cancelBatch } from '../../src/control/cancel-batch.js';
+import { mountDashboard } from '../../src/dashboard/mount-dashboard.js';
 import { parseStreamEntry } from '../../src/events/event-types.js';
 import { type RunningService, startService } from '../../src/service/start-service.js';
 import { readBatchTasks } from '../../src/status/read-status.js';
@@ -9,6 +11,7 @@ import { testEnv } from '../helpers/env.js';
 import { maxOverlap } from '../helpers/fair-share.js';
 import { type Pipeline, startPipeline, waitForBatch } from '../helpers/pipeline.js';
 import { runCli } from '../helpers/processes.js';
+import { until } from '../helpers/relay-observer.js';
 
 const CAP = 4;
 const BIG = 40;
@@ -33,6 +36,7 @@ async function startFairPipeline(env: Record<string, string> = {}): Promise<Pipe
   const pipe = await startPipeline({
     sim: { latency: { minMs: 150, maxMs: 300 } },
     env: { MAX_IN_FLIGHT: String(CAP), ...env },
+    mount: (app, ctx) => mountDashboard(app, ctx, {}),
   });
   // A second worker service on the same Redis: both admit through the one scheduler.
   second = await startService({ config: pipe.config, role: 'worker', worker: { lockDurationMs: 5000 } });
@@ -100,6 +104,11 @@ describe('fair share across tenants', () => {
     const scraped = await pipe.svc.metrics.registry.metrics();
     expect(scraped).toContain(`kr_tenant_ended{tenant="${big.batchId}"} ${BIG}`);
     expect(scraped).toContain(`kr_fair_share_cap ${CAP}`);
+    // And on the dashboard's overview.
+    const page = await (await fetch(`${pipe.svc.url}/`)).text();
+    expect(page).toContain('<h2>Tenants</h2>');
+    expect(page).toContain(`<code>${small.batchId}</code>`);
+    expect(page).toContain(`0 of ${CAP} in flight`);
   }, 120_000);
 
   it('a tenant’s max-in-flight binds across batches, set at run time, with one tenant.throttled event', async () => {
@@ -142,6 +151,20 @@ describe('fair share across tenants', () => {
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/acme\s+2\s+1\s+0\s+0\s+8/);
   }, 120_000);
+
+  it('cancelling a batch gives back its slots and its place in line', async () => {
+    p = await startPipeline({ sim: { latency: { minMs: 2000, maxMs: 3000 } }, env: { MAX_IN_FLIGHT: '2' } });
+    const pipe = p;
+    const batch = await pipe.producer.enqueueBatch(Array.from({ length: 8 }, (_, i) => task('cancel', i)));
+    const figures = async () => (await pipe.svc.admission.tenants()).find((t) => t.tenant === batch.batchId);
+    await until(async () => (await figures())?.queued === 6, 30_000, 'two admitted, six waiting');
+    expect(await pipe.svc.admission.inFlight()).toBe(2);
+    await cancelBatch(pipe.svc, batch.batchId);
+    // Workers that find the cancel first end the task themselves; either way all eight end cancelled.
+    expect(await waitForBatch(pipe, batch.batchId)).toMatchObject({ state: 'cancelled', cancelled: 8 });
+    await until(async () => (await pipe.svc.admission.inFlight()) === 0, 30_000, 'every slot given back');
+    expect(await figures()).toMatchObject({ queued: 0, inFlight: 0 });
+  }, 60_000);
 });
 
 /** The environment the CLI needs to see this pipeline's Redis state. */
