@@ -14,6 +14,8 @@ export const TENANT_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
 export const SHARE_BUCKET_MS = 10_000;
 export const SHARE_WINDOW_MS = 60_000;
 const BUCKET_TTL_SEC = 2 * (SHARE_WINDOW_MS / 1000);
+/** A tenant with nothing held or waiting and no admission for this long is forgotten by the sweep. */
+export const TENANT_IDLE_FORGET_MS = 10 * 60_000;
 /** Admitted tasks checked per sweep call (HSCAN COUNT and the script's batch). */
 const SWEEP_PAGE = 200;
 
@@ -132,7 +134,7 @@ export class AdmissionStore {
     const field = (h: Record<string, string>, kind: string, t: string) => Number(h[`${kind}:${t}`] ?? 0);
     for (const h of [conf, state]) {
       for (const f of Object.keys(h)) {
-        const m = /^(?:weight|max|inflight|ended|throttled|ring:\w+):(.*)$/.exec(f);
+        const m = /^(?:weight|max|inflight|ended|throttled|last|ring:\w+):(.*)$/.exec(f);
         if (m?.[1]) names.add(m[1]);
       }
     }
@@ -204,6 +206,7 @@ export class AdmissionStore {
       EVENTS_STREAM_MAX_LEN,
       BUCKET_TTL_SEC,
       this.jobKeyPrefix,
+      TENANT_IDLE_FORGET_MS,
       ...extra,
     );
   }

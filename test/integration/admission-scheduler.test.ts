@@ -2,7 +2,7 @@
 // per-tenant caps, interactive ahead of bulk, fairness per tenant (not per batch), the global cap.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdmissionStore } from '../../src/tasks/admission-store.js';
+import { AdmissionStore, TENANT_IDLE_FORGET_MS } from '../../src/tasks/admission-store.js';
 import { TaskKeys } from '../../src/tasks/keys.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
 import { testRedisUrl, uniqueId } from '../helpers/env.js';
@@ -171,5 +171,20 @@ describe('fair-share scheduler', () => {
     expect(swept.released).toBe(2);
     expect(swept.woken).toEqual(['t3']);
     expect(await store.inFlight()).toBe(1);
+  });
+
+  it('the sweep forgets tenants idle for TENANT_IDLE_FORGET_MS, and keeps busy or recent ones', async () => {
+    const { store } = fresh();
+    const t0 = 1_000_000;
+    await store.admit('old-1', 'old', 'bulk', 5, t0);
+    await store.release('old-1', 5, t0);
+    await store.admit('busy-1', 'busy', 'bulk', 5, t0);
+    await store.admit('recent-1', 'recent', 'bulk', 5, t0 + TENANT_IDLE_FORGET_MS);
+    await store.release('recent-1', 5, t0 + TENANT_IDLE_FORGET_MS);
+    const later = t0 + TENANT_IDLE_FORGET_MS + 1;
+    await store.sweep(5, later);
+    const names = (await store.tenants(later)).map((t) => t.tenant);
+    expect(names).not.toContain('old');
+    expect(names).toEqual(expect.arrayContaining(['busy', 'recent']));
   });
 });

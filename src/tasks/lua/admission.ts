@@ -7,7 +7,8 @@
  *   KEYS[1] admitted  hash taskUUID → tenant: the tasks holding a slot (HLEN = global in flight)
  *   KEYS[2] waiting   hash taskUUID → lane|tenant: the tasks registered and not yet admitted
  *   KEYS[3] conf      hash weight:<t>, max:<t>: per-tenant weights and caps (tenant set)
- *   KEYS[4] state     hash inflight:<t>, ended:<t>, throttled:<t>, deficit:<lane>:<t>, ring:<lane>:<t>
+ *   KEYS[4] state     hash inflight:<t>, ended:<t>, throttled:<t>, last:<t> (last admission),
+ *                     deficit:<lane>:<t>, ring:<lane>:<t>
  *   KEYS[5] ring of tenants with waiting interactive tasks (list; its head is served next)
  *   KEYS[6] ring of tenants with waiting bulk tasks
  *   KEYS[7] events stream (tenant.throttled)
@@ -15,10 +16,11 @@
  * Computed keys, same hash tag: `<base>fs:wait:<lane>:<tenant>` (list, oldest first) and the task
  * record `<base>task:<uuid>` (read only, to skip tasks that ended while waiting).
  * ARGV: op, taskUUID, tenant, lane, cap, now, keyBase, streamMaxLen, bucketTtlSec, jobKeyPrefix,
- *       then (op 'sweep') the candidate taskUUIDs.
+ *       idleForgetMs, then (op 'sweep') the candidate taskUUIDs.
  * op 'admit':   register the task (once) and schedule. Returns {admittedSelf(0|1), {other admitted}}.
  * op 'release': free the task's slot (or drop it from waiting) and schedule. Returns {released(0|1), {…}}.
- * op 'sweep':   release candidates whose task ended or whose job and record are gone, then schedule.
+ * op 'sweep':   release candidates whose task ended or whose job and record are gone, forget the
+ *               counters of tenants idle for idleForgetMs (nothing held, nothing waiting), then schedule.
  *               Returns {releasedCount, {admitted}}.
  * op 'schedule': only schedule. Returns {0, {admitted}}.
  */
@@ -96,6 +98,7 @@ local function admitOne(l)
           redis.call('HSET', ADMITTED, u, t)
           redis.call('HINCRBY', STATE, 'inflight:' .. t, 1)
           redis.call('HDEL', STATE, 'throttled:' .. t)
+          redis.call('HSET', STATE, 'last:' .. t, now)
           redis.call('HINCRBY', BUCKET, t, 1)
           redis.call('EXPIRE', BUCKET, ARGV[9])
           admittedNow[#admittedNow + 1] = u
@@ -148,7 +151,18 @@ elseif op == 'release' then
   head = release(uuid)
   schedule()
 elseif op == 'sweep' then
-  for i = 11, #ARGV do
+  -- Tenants default to batch ids: forget the counters of idle ones so the state hash stays bounded.
+  local state = redis.call('HGETALL', STATE)
+  for i = 1, #state, 2 do
+    local t = string.match(state[i], '^last:(.*)$')
+    if t and tonumber(now) - tonumber(state[i + 1]) > tonumber(ARGV[11])
+      and redis.call('HEXISTS', STATE, 'inflight:' .. t) == 0
+      and redis.call('HEXISTS', STATE, 'ring:interactive:' .. t) == 0
+      and redis.call('HEXISTS', STATE, 'ring:bulk:' .. t) == 0 then
+      redis.call('HDEL', STATE, 'last:' .. t, 'ended:' .. t, 'throttled:' .. t)
+    end
+  end
+  for i = 12, #ARGV do
     local u = ARGV[i]
     local st = redis.call('HGET', base .. 'task:' .. u, 'state')
     local gone = not st and redis.call('EXISTS', ARGV[10] .. u) == 0
