@@ -59,7 +59,8 @@ export async function holdUntilAdmitted(
     await job.changePriority({ priority: RESULT_PRIORITY });
     job.opts.priority = RESULT_PRIORITY;
   }
-  await job.moveToDelayed(Date.now() + ADMISSION_RECHECK_MS, token);
+  // Jittered up to 2×, so a large backlog parked at once does not re-check all at once.
+  await job.moveToDelayed(Date.now() + ADMISSION_RECHECK_MS * (1 + Math.random()), token);
   // Admitted between the verdict and the move: the wake found this job still active.
   if (await deps.admission.isAdmitted(uuid)) await job.promote().catch(() => undefined);
   throw new DelayedError();

@@ -2,6 +2,8 @@
 // per-tenant caps, interactive ahead of bulk, fairness per tenant (not per batch), the global cap.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import { createRelay } from '../../src/relay/create-relay.js';
 import { AdmissionStore, TENANT_IDLE_FORGET_MS } from '../../src/tasks/admission-store.js';
 import { TaskKeys } from '../../src/tasks/keys.js';
 import { TaskStore } from '../../src/tasks/task-store.js';
@@ -186,5 +188,22 @@ describe('fair-share scheduler', () => {
     const names = (await store.tenants(later)).map((t) => t.tenant);
     expect(names).not.toContain('old');
     expect(names).toEqual(expect.arrayContaining(['busy', 'recent']));
+  });
+
+  it('the Relay handle sets tenants (validated) and lists them', async () => {
+    const relay = createRelay({ connection: redis, queuePrefix: `kr-${uniqueId()}` });
+    try {
+      await expect(relay.setTenant('acme', { weight: 0 })).rejects.toThrow(ValidationError);
+      await expect(relay.setTenant('bad name', { weight: 2 })).rejects.toThrow(ValidationError);
+      await expect(relay.setTenant('acme', {})).rejects.toThrow(ValidationError);
+      expect(await relay.setTenant('acme', { weight: 3, maxInFlight: 50 })).toMatchObject({
+        tenant: 'acme',
+        weight: 3,
+        maxInFlight: 50,
+      });
+      expect((await relay.tenants()).map((t) => t.tenant)).toEqual(['acme']);
+    } finally {
+      await relay.close();
+    }
   });
 });

@@ -2,14 +2,10 @@
 // weights and caps (issue 14), stored in Redis and read by the scheduler at every admission.
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
+import { MAX_TENANT_WEIGHT, setTenant } from '../../control/set-tenant.js';
 import { RelayError } from '../../errors.js';
-import { checkTenant } from '../../producer/check-tenant.js';
 import type { TenantFigures } from '../../tasks/admission-store.js';
-import { wakeJob } from '../../tasks/wake-job.js';
 import { openContext } from '../open-context.js';
-
-/** The largest weight: a DRR quantum beyond this only makes one tenant's turns longer. */
-export const MAX_TENANT_WEIGHT = 1000;
 
 export class TenantInputError extends RelayError {
   constructor(message: string) {
@@ -44,21 +40,13 @@ export function registerTenant(program: Command): void {
     )
     .option('--json', 'print the tenant as JSON')
     .action(async (name: string, o: { weight?: number; maxInFlight?: number; json?: boolean }) => {
-      checkTenant(name);
-      if (o.weight === undefined && o.maxInFlight === undefined)
-        throw new TenantInputError('give --weight and/or --max-in-flight');
       const config = loadConfig();
       const ctx = await openContext(config);
       try {
-        await ctx.admission.setTenant(name, {
+        const figures = await setTenant(ctx, config, name, {
           ...(o.weight !== undefined ? { weight: o.weight } : {}),
           ...(o.maxInFlight !== undefined ? { maxInFlight: o.maxInFlight } : {}),
         });
-        // A raised cap lets waiting tasks in now rather than at the next release or sweep.
-        if (config.MAX_IN_FLIGHT) {
-          for (const u of await ctx.admission.schedule(config.MAX_IN_FLIGHT)) await wakeJob(ctx.queue, u);
-        }
-        const figures = (await ctx.admission.tenants()).find((t) => t.tenant === name);
         if (o.json) console.log(JSON.stringify(figures));
         else
           console.log(
