@@ -1,11 +1,12 @@
 // `npm run bench [-- <id>...]`: runs the benchmarks (all, or those named: e2e, inflight, webhook,
-// enqueue, redis, tail) one after another, prints a summary, writes bench/results/latest.json and
+// enqueue, redis, tail, fairness) one after another, prints a summary, writes bench/results/latest.json and
 // regenerates the results section of BENCHMARKS.md. Exits 1 when a benchmark failed.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { e2eThroughput } from './e2e-throughput.js';
 import { enqueueRate } from './enqueue-rate.js';
+import { fairness } from './fairness.js';
 import { inflightCapacity } from './inflight-capacity.js';
 import { redisCommands } from './redis-commands.js';
 import { describeMachine, loadAverage } from './support/machine.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: readonly BenchModule[] = [
   enqueueRate,
   redisCommands,
   tailLatency,
+  fairness,
 ];
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS_JSON = join(here, 'results', 'latest.json');

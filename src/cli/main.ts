@@ -14,6 +14,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSimulator } from './commands/simulator.js';
 import { registerStatus } from './commands/status.js';
 import { registerTail } from './commands/tail.js';
+import { registerTenant } from './commands/tenant.js';
 import { registerWait } from './commands/wait.js';
 import { EXIT } from './exit-codes.js';
 
@@ -34,6 +35,7 @@ registerAudit(program);
 registerPlan(program);
 registerEvents(program);
 registerWait(program);
+registerTenant(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);

@@ -67,6 +67,8 @@ export const configSchema = z
     AWS_SECRET_ACCESS_KEY: z.string().optional(),
     DELIVERY_MODE: z.enum(['webhook', 'upload']).default('webhook'),
     WORKER_CONCURRENCY: z.coerce.number().int().positive().default(32),
+    /** Fair share (issue 14): tasks admitted and not ended, across all workers. Unset: no limit. */
+    MAX_IN_FLIGHT: z.coerce.number().int().positive().optional(),
     SUBMIT_RATE_MAX: z.coerce.number().int().positive().optional(),
     SUBMIT_RATE_DURATION_MS: ms(1000),
     RATE_LIMIT_BACKOFF_MS: ms(2000),

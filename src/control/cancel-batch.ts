@@ -1,6 +1,7 @@
 // Cancel a batch: queued tasks are removed and never submitted; tasks already at the provider are
 // marked cancelled and their late results discarded. The provider still bills those: cancelling
 // stops what has not been sent, it cannot recall what has.
+import type { AdmissionStore } from '../tasks/admission-store.js';
 import { wakeJob } from '../tasks/wake-job.js';
 import { batchTaskUUIDs, type ControlContext } from './control-context.js';
 
@@ -13,7 +14,10 @@ export interface CancelOutcome {
   cancelledInFlight: number;
 }
 
-export async function cancelBatch(ctx: ControlContext, batchId: string): Promise<CancelOutcome> {
+export async function cancelBatch(
+  ctx: ControlContext & { admission?: AdmissionStore },
+  batchId: string,
+): Promise<CancelOutcome> {
   // First the flag: a worker about to submit one of these tasks checks it and stops.
   await ctx.batches.requestCancel(batchId);
   const out: CancelOutcome = { removed: 0, cancelledInFlight: 0 };
@@ -25,6 +29,8 @@ export async function cancelBatch(ctx: ControlContext, batchId: string): Promise
       // the task cancelled and its results arrive late and are discarded.
       await ctx.queue.remove(uuid).catch(() => 0);
       if ((await ctx.tasks.finish(uuid, batchId, 'cancelled', CANCEL_REASON)) !== 'already') out.removed++;
+      // Its fair-share slot or place in line (no job will settle it). Cap 0: free only; workers refill.
+      await ctx.admission?.release(uuid, 0);
     } else if ((await ctx.tasks.finish(uuid, batchId, 'cancelled', CANCEL_REASON)) !== 'already') {
       out.cancelledInFlight++;
       await wakeJob(ctx.queue, rec.jobId); // let the parked job end now rather than at its next poll

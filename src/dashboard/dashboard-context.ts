@@ -5,4 +5,5 @@ import type { ServiceContext } from '../service/start-service.js';
 export type DashboardContext = Pick<
   ServiceContext,
   'config' | 'redis' | 'queue' | 'tasks' | 'batches' | 'store' | 'logger'
->;
+> &
+  Partial<Pick<ServiceContext, 'admission'>>;

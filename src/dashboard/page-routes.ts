@@ -10,6 +10,7 @@ import { renderBatchList } from './render-batch-list.js';
 import { renderBatchPage } from './render-batch-page.js';
 import { renderLayout } from './render-layout.js';
 import { renderGallery } from './render-task-cards.js';
+import { readTenantOverview, renderTenantTable } from './render-tenant-table.js';
 import { html } from './safe-html.js';
 import { parseListQuery, parseTaskQuery } from './task-query.js';
 
@@ -25,12 +26,13 @@ export function mountPageRoutes(router: Router, ctx: DashboardContext, opts: Pag
   router.get('/', async (req, res) => {
     const q = parseListQuery(req.query);
     if (!q.ok) return badRequest(res, q.message);
-    const [batches, queue] = await Promise.all([
+    const [batches, queue, tenants] = await Promise.all([
       listBatches(ctx, q.value.offset, q.value.limit),
       readQueueSummary(ctx),
+      readTenantOverview(ctx),
     ]);
     const next = batches.length === q.value.limit ? q.value.offset + q.value.limit : null;
-    const body = renderBatchList(batches, { ...q.value, next });
+    const body = html`${renderBatchList(batches, { ...q.value, next })}${renderTenantTable(tenants, ctx.config.MAX_IN_FLIGHT)}`;
     res
       .set(headers)
       .type('html')

@@ -82,6 +82,14 @@ export const eventDataSchemas = {
   'relay.webhooks_recovered': z.looseObject({ webhooksSeen: z.number() }),
   /** An event-webhook endpoint failed this many times in a row and is no longer called (issue 15). */
   'endpoint.disabled': z.looseObject({ url: z.string(), consecutiveFailures: z.number() }),
+  /** Fair share (issue 14): a tenant's max-in-flight binds while it has work waiting; once per period. */
+  'tenant.throttled': z.looseObject({
+    tenant: z.string(),
+    maxInFlight: z.number(),
+    inFlight: z.number(),
+    /** Its tasks waiting in the lane that was being served. */
+    waiting: z.number(),
+  }),
 } as const;
 
 export type RelayEventType = keyof typeof eventDataSchemas;
@@ -129,6 +137,13 @@ export const relayEventSchema = z.discriminatedUnion('type', [
     ...relayEvent,
     type: z.literal('endpoint.disabled'),
     data: eventDataSchemas['endpoint.disabled'],
+  }),
+  // No task and no batch: batchId is always absent (typed so consumers can read it on any event).
+  z.object({
+    ...common,
+    batchId: z.string().optional(),
+    type: z.literal('tenant.throttled'),
+    data: eventDataSchemas['tenant.throttled'],
   }),
 ]);
 

@@ -6,6 +6,7 @@ import { type Lane, taskJobOptions } from '../tasks/job-options.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import { closeRelayState, openRelayState, type RelayState } from '../tasks/relay-state.js';
 import type { RedisClient } from '../tasks/task-store.js';
+import { checkTenant } from './check-tenant.js';
 import { type BatchOptions, type BatchSummary, enqueueBatch } from './enqueue-batch.js';
 import { prepareTask } from './prepare-task.js';
 
@@ -22,6 +23,8 @@ export interface EnqueueOptions {
   batchId?: string;
   /** Priority lane (issue 6); single tasks default to 'interactive', ahead of every bulk job. */
   lane?: Lane;
+  /** Fair-share tenant (issue 14); default: the batch id, else the default tenant. */
+  tenant?: string;
 }
 
 export interface EnqueueResult {
@@ -53,7 +56,12 @@ export function createProducer(opts: ProducerOptions): Producer {
       if (existed) return { taskUUID: task.taskUUID, duplicate: true };
       await queue.add(
         JOB_NAME,
-        { task, enqueuedAt: Date.now(), ...(o.batchId ? { batchId: o.batchId } : {}) },
+        {
+          task,
+          enqueuedAt: Date.now(),
+          ...(o.batchId ? { batchId: o.batchId } : {}),
+          ...(o.tenant ? { tenant: checkTenant(o.tenant) } : {}),
+        },
         taskJobOptions(task.taskUUID, attempts, o.lane ?? 'interactive'),
       );
       return { taskUUID: task.taskUUID, duplicate: false };

@@ -16,6 +16,7 @@ import { JOB_NAME, type QueuedTask } from '../tasks/job-data.js';
 import { type Lane, taskJobOptions } from '../tasks/job-options.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { RedisClient } from '../tasks/task-store.js';
+import { checkTenant } from './check-tenant.js';
 import { classifyExisting } from './classify-existing.js';
 import { prepareBatchTask } from './prepare-task.js';
 
@@ -44,6 +45,8 @@ export interface BatchOptions {
   onProgress?: (enqueued: number) => void;
   /** Priority lane (issue 6); batches default to 'bulk', behind every interactive task. */
   lane?: Lane;
+  /** Fair-share tenant of every task (issue 14); default: the batch id. */
+  tenant?: string;
 }
 
 export interface InvalidEntry {
@@ -90,7 +93,11 @@ export async function enqueueBatch(
 ): Promise<BatchSummary> {
   const batchId = opts.batchId ?? randomUUID();
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const add = { ...ctx, lane: opts.lane ?? DEFAULT_BATCH_LANE };
+  const add = {
+    ...ctx,
+    lane: opts.lane ?? DEFAULT_BATCH_LANE,
+    tenant: opts.tenant && checkTenant(opts.tenant),
+  };
   if (opts.onInvalid === 'skip') {
     await ctx.batches.open({ batchId, budgetUsd: opts.budgetUsd, callbackUrl: opts.callbackUrl });
     const skipped: SkippedEntry[] = [];
@@ -230,7 +237,7 @@ interface Added {
 }
 
 async function addInChunks(
-  ctx: Ctx & { lane: Lane },
+  ctx: Ctx & { lane: Lane; tenant: string | undefined },
   batchId: string,
   chunkSize: number,
   tasks: AsyncIterable<Valid>,
@@ -279,7 +286,7 @@ async function addInChunks(
     await ctx.queue.addBulk(
       fresh.map((c) => ({
         name: JOB_NAME,
-        data: { task: c.task, batchId, enqueuedAt: now },
+        data: { task: c.task, batchId, enqueuedAt: now, ...(ctx.tenant ? { tenant: ctx.tenant } : {}) },
         opts: taskJobOptions(c.task.taskUUID, ctx.attempts, ctx.lane),
       })),
     );

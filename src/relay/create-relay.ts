@@ -5,6 +5,7 @@
 import { type Config, loadConfig, loadConfigWith } from '../config/load-config.js';
 import { type CancelOutcome, cancelBatch } from '../control/cancel-batch.js';
 import { type RetryOutcome, retryFailedTasks } from '../control/retry-failed.js';
+import { setTenant } from '../control/set-tenant.js';
 import { RelayError } from '../errors.js';
 import { type BudgetChange, raiseBudget } from '../events/budget.js';
 import type { RelayEvent } from '../events/event-types.js';
@@ -24,6 +25,7 @@ import {
   readTaskStatus,
   type TaskStatus,
 } from '../status/read-status.js';
+import type { TenantConfig, TenantFigures } from '../tasks/admission-store.js';
 import { connectRedis } from '../tasks/redis-connection.js';
 import { closeRelayState, openRelayState, type RelayState } from '../tasks/relay-state.js';
 import type { RedisClient } from '../tasks/task-store.js';
@@ -63,6 +65,10 @@ export interface Relay {
   retryFailed(batchId: string): Promise<RetryOutcome>;
   cancel(batchId: string): Promise<CancelOutcome>;
   setBudget(batchId: string, usd: number): Promise<BudgetChange>;
+  /** Fair share: a tenant's weight and/or max in flight (stored in Redis, applies at once). */
+  setTenant(tenant: string, change: Partial<TenantConfig>): Promise<TenantFigures | undefined>;
+  /** Fair share: every tenant's queued / in flight / ended / share of the last minute. */
+  tenants(): Promise<TenantFigures[]>;
   /** Closes what the relay opened; pending event iterators end. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -142,6 +148,12 @@ export function createRelay(opts: RelayOptions = {}): Relay {
     },
     async setBudget(batchId, usd) {
       return raiseBudget(await state(), batchId, usd);
+    },
+    async setTenant(tenant, change) {
+      return setTenant(await state(), config, tenant, change);
+    },
+    async tenants() {
+      return (await state()).admission.tenants();
     },
     async close() {
       if (closed) return;

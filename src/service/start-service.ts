@@ -14,6 +14,7 @@ import { fetchPolicyFromConfig } from '../outputs/fetch-policy.js';
 import { createOutputDispatcher } from '../outputs/guarded-dispatcher.js';
 import { RunwareClient } from '../provider/runware-client.js';
 import { ObjectStore } from '../storage/object-store.js';
+import { AdmissionStore } from '../tasks/admission-store.js';
 import { BatchStore } from '../tasks/batch-store.js';
 import { DeliveryStats } from '../tasks/delivery-stats.js';
 import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
@@ -25,6 +26,7 @@ import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-
 import { PollPlanner } from '../worker/poll-planner.js';
 import { guardMetrics } from './metrics-access.js';
 import { collectQueueDepths } from './queue-depth-metrics.js';
+import { collectTenantFigures } from './tenant-metrics.js';
 import { collectWebhookLoss } from './webhook-loss-metric.js';
 
 export type Role = 'worker' | 'webhook' | 'all';
@@ -43,6 +45,7 @@ export interface ServiceContext {
   queue: TaskQueue;
   tasks: TaskStore;
   batches: BatchStore;
+  admission: AdmissionStore;
   store: ObjectStore;
   metrics: RelayMetrics;
   logger: Logger;
@@ -95,10 +98,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     queue,
     tasks,
     batches: new BatchStore(redis, tasks.keys),
+    admission: new AdmissionStore(redis, tasks.keys, queue.toKey('')),
     store,
     metrics,
     logger,
   };
+  if (config.MAX_IN_FLIGHT) collectTenantFigures(metrics, ctx.admission, config.MAX_IN_FLIGHT);
   const closers: (() => Promise<unknown>)[] = [];
 
   let worker: RunningService['worker'];
@@ -124,6 +129,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
         metrics,
         logger,
         poll: new PollPlanner(delivery, config, logger),
+        ...(config.MAX_IN_FLIGHT ? { admission: ctx.admission } : {}),
       },
       workerRedis,
       opts.worker,

@@ -9,6 +9,8 @@ export type QueuedTask = ValidTask & { taskUUID: string };
 export interface TaskJobData {
   task: QueuedTask;
   batchId?: string;
+  /** Fair-share tenant (issue 14); absent: the batch id, or DEFAULT_TENANT for a single task. */
+  tenant?: string;
   enqueuedAt: number;
 }
 

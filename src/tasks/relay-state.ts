@@ -1,6 +1,7 @@
 // The Redis-side state every role works on, opened in one place: the key layout, the BullMQ queue and
 // the task and batch records over one connection. Roles take the parts they need as Pick<RelayState, …>.
 import type { Config } from '../config/load-config.js';
+import { AdmissionStore } from './admission-store.js';
 import { BatchStore } from './batch-store.js';
 import type { TaskKeys } from './keys.js';
 import { openQueue, type TaskQueue } from './queue.js';
@@ -13,6 +14,8 @@ export interface RelayState {
   readonly queue: TaskQueue;
   readonly tasks: TaskStore;
   readonly batches: BatchStore;
+  /** The fair-share scheduler (issue 14); used only when MAX_IN_FLIGHT is set. */
+  readonly admission: AdmissionStore;
 }
 
 export type StateConfig = Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX'>;
@@ -21,7 +24,8 @@ export type StateConfig = Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX'>;
 export function openRelayState(config: StateConfig, redis: RedisClient): RelayState {
   const queue = openQueue(config, redis);
   const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
-  return { redis, keys: tasks.keys, queue, tasks, batches: new BatchStore(redis, tasks.keys) };
+  const admission = new AdmissionStore(redis, tasks.keys, queue.toKey(''));
+  return { redis, keys: tasks.keys, queue, tasks, batches: new BatchStore(redis, tasks.keys), admission };
 }
 
 export async function closeRelayState(state: RelayState): Promise<void> {

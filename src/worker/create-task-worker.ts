@@ -5,6 +5,7 @@ import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { submitBackoffDelay } from '../tasks/job-options.js';
 import { bullPrefix } from '../tasks/keys.js';
 import type { RedisClient } from '../tasks/task-store.js';
+import { releasingSlots, startAdmissionSweeper } from './admission-gate.js';
 import { createProcessor } from './process-task.js';
 import type { WorkerDeps } from './worker-deps.js';
 
@@ -52,7 +53,9 @@ export function createTaskWorker(
       return Worker.RateLimitError();
     },
   });
-  worker = new Worker<TaskJobData, TaskJobResult>(cfg.QUEUE_NAME, processor, options);
+  // Fair share: a settled job gives its slot back (admission-gate.ts).
+  worker = new Worker<TaskJobData, TaskJobResult>(cfg.QUEUE_NAME, releasingSlots(deps, processor), options);
   worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
+  worker.on('closed', startAdmissionSweeper(deps));
   return worker;
 }

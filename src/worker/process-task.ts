@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { RESULT_PRIORITY } from '../tasks/job-options.js';
 import { type SlotFailure, type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
+import { holdUntilAdmitted } from './admission-gate.js';
 import { holdIfOverBudget } from './budget-gate.js';
 import { pollWhenDue } from './poll-provider.js';
 import { resolveSlots } from './resolve-slots.js';
@@ -39,6 +40,7 @@ export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
         // Budget hook (budget-gate.ts): a task of a batch over its budget is parked here, before
         // submit, without using an attempt; raiseBudget() wakes it.
         await holdIfOverBudget(deps, job, token, log);
+        await holdUntilAdmitted(deps, job, token, log); // fair share (admission-gate.ts)
         rec = await submitTask(deps, job.data, rec, log);
       }
       return await advance(deps, job, token, task, rec, log);

@@ -7,6 +7,7 @@ import type { RelayMetrics } from '../metrics/relay-metrics.js';
 import type { FetchPolicy } from '../outputs/fetch-policy.js';
 import type { RunwareClient } from '../provider/runware-client.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import type { AdmissionStore } from '../tasks/admission-store.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { TaskStore } from '../tasks/task-store.js';
 import type { PollPlanner } from './poll-planner.js';
@@ -24,4 +25,6 @@ export interface WorkerDeps {
   poll: PollPlanner;
   metrics: RelayMetrics;
   logger: Logger;
+  /** The fair-share scheduler; admission is gated only when this is set and MAX_IN_FLIGHT is. */
+  admission?: AdmissionStore;
 }

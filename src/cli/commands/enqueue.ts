@@ -29,6 +29,7 @@ lines skipped: their taskUUID belongs to another batch (exit 0 with --allow-exis
 interface EnqueueCliOptions {
   batch?: string;
   lane?: string;
+  tenant?: string;
   skipInvalid?: boolean;
   allowExisting?: boolean;
   budget?: number;
@@ -62,6 +63,7 @@ export function registerEnqueue(program: Command): void {
     .option('--budget <usd>', 'hold the batch when its cost would pass this many USD', Number.parseFloat)
     .option('--callback <url>', 'POST signed completion events for this batch to this URL')
     .option('--lane <lane>', `priority lane: ${LANES.join(' | ')} (batches default to bulk)`)
+    .option('--tenant <name>', 'fair-share tenant (default: the batch id); see `tenant set`')
     .option('--wait', 'wait for every task to end (rides out Redis restarts); exit 0 only if all completed')
     .option('--timeout <seconds>', `with --wait: ${TIMEOUT_HELP}`, parseTimeoutSeconds)
     .option('--json', 'print a machine-readable summary')
@@ -88,6 +90,7 @@ export function registerEnqueue(program: Command): void {
           batchId,
           onInvalid: o.skipInvalid ? 'skip' : 'reject',
           ...(o.lane ? { lane: o.lane as Lane } : {}),
+          ...(o.tenant ? { tenant: o.tenant } : {}),
           ...(o.budget !== undefined ? { budgetUsd: o.budget } : {}),
           ...(o.callback ? { callbackUrl: o.callback } : {}),
           onProgress: (n) => {

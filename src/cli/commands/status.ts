@@ -8,6 +8,7 @@ import {
   type TaskStatus,
 } from '../../status/read-status.js';
 import { openContext } from '../open-context.js';
+import { printTenants } from './tenant.js';
 
 const PAGE = 500;
 
@@ -15,11 +16,20 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('show a batch or a task: state, counts, and each completed task’s stored outputs')
-    .argument('<id>', 'batch id or taskUUID')
+    .argument('[id]', 'batch id or taskUUID')
     .option('--json', 'print JSON (documented in the README)')
-    .action(async (id: string, o: { json?: boolean }) => {
+    .option(
+      '--tenants',
+      'per-tenant fair-share figures instead (queued, in flight, share of the last minute)',
+    )
+    .action(async (id: string | undefined, o: { json?: boolean; tenants?: boolean }) => {
+      if (!o.tenants && id === undefined) throw new Error('give a batch id or taskUUID, or --tenants');
       const ctx = await openContext(loadConfig());
       try {
+        if (o.tenants || id === undefined) {
+          printTenants(await ctx.admission.tenants(), o.json ?? false);
+          return;
+        }
         const batch = await readBatchStatus(ctx, id);
         if (batch) {
           const tasks: TaskStatus[] = [];

@@ -111,5 +111,9 @@ function describe(ev: RelayEvent): string {
       return `${ev.data.webhooksSeen} webhook(s) arrived again: new tasks are webhook-first`;
     case 'endpoint.disabled':
       return `endpoint ${ev.data.url} disabled after ${ev.data.consecutiveFailures} failures in a row`;
+    case 'tenant.throttled': {
+      const d = ev.data;
+      return `tenant ${d.tenant} at its cap (${d.inFlight}/${d.maxInFlight} in flight, ${d.waiting} waiting)`;
+    }
   }
 }
