@@ -44,6 +44,12 @@ export class RelayMetrics {
     labelNames: ['category'],
     registers: [this.registry],
   });
+  readonly providerBackoffs = new Counter({
+    name: 'kr_provider_backoffs_total',
+    help: 'Submits the provider answered 429/503, by how we backed off: the whole queue, or that task alone',
+    labelNames: ['scope'],
+    registers: [this.registry],
+  });
   readonly outputsStored = new Counter({
     name: 'kr_outputs_stored_total',
     help: 'Outputs stored in S3',

@@ -10,6 +10,7 @@ import { type SlotFailure, type TaskRecord, TERMINAL_STATES } from '../tasks/typ
 import { holdUntilAdmitted } from './admission-gate.js';
 import { holdIfOverBudget } from './budget-gate.js';
 import { pollWhenDue } from './poll-provider.js';
+import { OverloadDetector } from './provider-overload.js';
 import { resolveSlots } from './resolve-slots.js';
 import { storeOutputs } from './store-outputs.js';
 import { submitTask } from './submit-task.js';
@@ -30,6 +31,7 @@ export interface ProcessorControl {
 }
 
 export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
+  const overload = new OverloadDetector();
   return async function processTask(job: TaskJob, token?: string): Promise<TaskJobResult> {
     const { task, batchId } = job.data;
     const log = deps.logger.child({ taskUUID: task.taskUUID, jobId: job.id, batchId });
@@ -48,7 +50,7 @@ export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
       if (e instanceof DelayedError || e instanceof UnrecoverableError) throw e;
       const partial = await partialOnLastAttempt(deps, job, e, log);
       if (partial) return partial;
-      throw await onFailure(deps, control, job, e, log);
+      throw await onFailure(deps, control, overload, job, e, log);
     }
   };
 }
@@ -234,6 +236,7 @@ async function partialOnLastAttempt(
 async function onFailure(
   deps: WorkerDeps,
   control: ProcessorControl,
+  overload: OverloadDetector,
   job: TaskJob,
   e: unknown,
   log: Logger,
@@ -242,10 +245,14 @@ async function onFailure(
   const uuid = job.data.task.taskUUID;
   if (e instanceof ProviderError) {
     deps.metrics.submitErrors.inc({ category: e.category });
-    if (e.category === 'rateLimit' || e.httpStatus === 503) {
+    // 429, or a burst of 503s: slow the whole queue down (no attempt used). A sporadic 503 is retried
+    // for this task alone below (provider-overload.ts).
+    if (e.category === 'rateLimit' || (e.httpStatus === 503 && overload.record())) {
       log.warn({ code: e.providerCode }, 'provider asks us to slow down');
+      deps.metrics.providerBackoffs.inc({ scope: 'queue' });
       return control.rateLimit(deps.config.RATE_LIMIT_BACKOFF_MS);
     }
+    if (e.httpStatus === 503) deps.metrics.providerBackoffs.inc({ scope: 'task' });
     if (e.category === 'auth' || e.category === 'quota') {
       log.error({ code: e.providerCode }, 'provider refused our account; pausing the queue');
       return control.pause(e.message);
