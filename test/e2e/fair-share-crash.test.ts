@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { readBatchTasks } from '../../src/status/read-status.js';
 import { AdmissionStore } from '../../src/tasks/admission-store.js';
-import { testRedisUrl, testS3Endpoint, uniqueId } from '../helpers/env.js';
+import { testRedisUrl, testS3Endpoint, testSecret, uniqueId } from '../helpers/env.js';
 import { maxOverlap } from '../helpers/fair-share.js';
 import { freePort } from '../helpers/free-port.js';
 import {
@@ -44,7 +44,7 @@ describe('fair share: crash of a worker holding admitted slots', () => {
       webhookPort: await freePort(),
       queuePrefix: `kr-${id}`,
       bucket: `b-${id}`,
-      secret: `secret-${id}-0123456789`,
+      secret: testSecret(),
       extra: { MAX_IN_FLIGHT: String(CAP) },
     });
     const [sim, webhook, w1, w2] = await Promise.all([
