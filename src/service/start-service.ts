@@ -20,7 +20,9 @@ import { connectRedis } from '../tasks/redis-connection.js';
 import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
+import { type DataLossGuard, isMissingKeyError, startDataLossGuard } from './data-loss-guard.js';
 import { collectQueueDepths } from './queue-depth-metrics.js';
+import { requireDurableRedis } from './require-durable-redis.js';
 
 export type Role = 'worker' | 'webhook' | 'all';
 
@@ -52,6 +54,8 @@ export interface RunningService extends ServiceContext {
   server: Server | undefined;
   /** Base URL of the HTTP server, when this process runs it. */
   url: string | undefined;
+  /** Watches the dataset's epoch; `lost` once Redis lost its data (the worker is then paused). */
+  dataLoss: DataLossGuard;
   close(): Promise<void>;
 }
 
@@ -62,6 +66,17 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   if (!config.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET must be set (at least 16 characters)');
   // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
   const redis = await connectRedis(config);
+  try {
+    const persistence = await requireDurableRedis(redis, config);
+    if (persistence.kind === 'none' || persistence.kind === 'unknown')
+      logger.warn(
+        { persistence: persistence.detail },
+        'ALLOW_EPHEMERAL_REDIS=true: Redis may forget the queue',
+      );
+  } catch (e) {
+    redis.disconnect();
+    throw e;
+  }
   const queue = openQueue(config, redis);
   // Connection errors (e.g. Redis restarting) are logged, not thrown: ioredis reconnects by itself.
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
@@ -83,6 +98,19 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const closers: (() => Promise<unknown>)[] = [];
 
   let worker: RunningService['worker'];
+  const dataLoss = await startDataLossGuard({
+    redis,
+    keys: tasks.keys,
+    metrics,
+    logger,
+    intervalMs: config.EPOCH_CHECK_MS,
+    onLost: async () => {
+      // Stop taking jobs; the active ones are left to finish or fail on their own.
+      await worker?.pause(true);
+    },
+  });
+  closers.push(async () => dataLoss.stop());
+
   if (role === 'worker' || role === 'all') {
     if (!config.RUNWARE_API_KEY) throw new ConfigError('RUNWARE_API_KEY must be set for the worker role');
     const client = new RunwareClient({
@@ -98,6 +126,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       workerRedis,
       opts.worker,
     );
+    worker.on('error', (err) => {
+      if (isMissingKeyError(err)) void dataLoss.check();
+    });
+    worker.on('failed', (_job, err) => {
+      if (isMissingKeyError(err)) void dataLoss.check();
+    });
     closers.push(async () => {
       await worker?.close();
       await client.close();
@@ -157,6 +191,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     worker,
     server,
     url,
+    dataLoss,
     async close() {
       for (const c of closers.reverse()) await c();
       await queue.close();
