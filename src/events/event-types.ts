@@ -43,6 +43,15 @@ export const eventDataSchemas = {
     requested: z.number(),
   }),
   'batch.resumed': z.looseObject({ budgetUsd: z.number() }),
+  /** Redis lost its data (the epoch key vanished): the queue, records and batches before it are gone. */
+  'relay.data_lost': z.looseObject({
+    /** The epoch the detecting process had seen; gone from Redis. */
+    previousEpoch: z.string(),
+    /** The epoch written after the loss. */
+    epoch: z.string(),
+    /** `host:pid` of the process that noticed first. */
+    detectedBy: z.string(),
+  }),
 } as const;
 
 export type RelayEventType = keyof typeof eventDataSchemas;
@@ -56,6 +65,8 @@ const common = {
 };
 const taskEvent = { ...common, taskUUID: z.string(), batchId: z.string().optional() };
 const batchEvent = { ...common, batchId: z.string() };
+/** About the whole relay, not one batch: subscribers filtered by batch or task receive them too. */
+const relayEvent = { ...common, batchId: z.undefined().optional() };
 
 export const relayEventSchema = z.discriminatedUnion('type', [
   z.object({ ...taskEvent, type: z.literal('task.completed'), data: eventDataSchemas['task.completed'] }),
@@ -68,6 +79,7 @@ export const relayEventSchema = z.discriminatedUnion('type', [
     data: eventDataSchemas['batch.budget_exhausted'],
   }),
   z.object({ ...batchEvent, type: z.literal('batch.resumed'), data: eventDataSchemas['batch.resumed'] }),
+  z.object({ ...relayEvent, type: z.literal('relay.data_lost'), data: eventDataSchemas['relay.data_lost'] }),
 ]);
 
 export type RelayEvent = z.output<typeof relayEventSchema>;
@@ -99,6 +111,11 @@ export function parseStreamEntry(id: string, fields: readonly string[]): RelayEv
     data,
   });
   return r.success ? r.data : null;
+}
+
+/** An event about the whole relay (type `relay.*`), delivered to every subscriber whatever its filter. */
+export function isRelayWideEvent(ev: RelayEvent): boolean {
+  return ev.type.startsWith('relay.');
 }
 
 /** The task an event is about (batch events have none). */

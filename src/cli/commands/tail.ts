@@ -101,5 +101,7 @@ function describe(ev: RelayEvent): string {
     }
     case 'batch.resumed':
       return `budget raised to ${usd(ev.data.budgetUsd)}: resumed`;
+    case 'relay.data_lost':
+      return `Redis lost its data (noticed by ${ev.data.detectedBy}): earlier tasks and batches are gone, workers paused`;
   }
 }
