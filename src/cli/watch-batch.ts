@@ -18,6 +18,34 @@ export async function watchBatch(
       })
     : undefined;
   let started = false;
+  // However the process ends (Ctrl-C included), the bar ends its line and shows the cursor again.
+  const stopBar = () => {
+    if (started) bar?.stop();
+  };
+  const interrupt = () => process.exit(130);
+  if (bar) {
+    process.once('exit', stopBar);
+    // Without a handler of the caller's, Ctrl-C would end the process before 'exit' listeners run.
+    if (process.listenerCount('SIGINT') === 0) process.once('SIGINT', interrupt);
+  }
+  try {
+    return await follow(ctx, batchId, opts, bar, () => {
+      started = true;
+    });
+  } finally {
+    process.off('exit', stopBar);
+    process.off('SIGINT', interrupt);
+  }
+}
+
+async function follow(
+  ctx: StatusContext,
+  batchId: string,
+  opts: { signal?: AbortSignal },
+  bar: SingleBar | undefined,
+  onStart: () => void,
+): Promise<BatchStatus> {
+  let started = false;
   for (;;) {
     const s = await readBatchStatus(ctx, batchId);
     if (!s) throw new Error(`batch ${batchId} not found`);
@@ -26,6 +54,7 @@ export async function watchBatch(
     if (bar && !started) {
       bar.start(s.total, done, payload);
       started = true;
+      onStart();
     } else bar?.update(done, payload);
     bar?.setTotal(s.total);
     if (s.state !== 'running' && s.state !== 'enqueuing') {

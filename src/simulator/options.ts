@@ -60,6 +60,11 @@ export interface SimulatorOptions {
   seed?: number;
   /** Clock for `ttl` expiry of served images (ms since epoch); tests pass one they can move forward. */
   clock?: () => number;
+  /**
+   * Keep tasks, items and images in this JSON-lines file and reload them at start, so a restarted
+   * simulator (on the same port) still answers getResponse and serves the images (the demo uses it).
+   */
+  stateFile?: string;
 }
 
 const rate = z.number().min(0).max(1);
@@ -91,6 +96,7 @@ const optionsSchema = z.object({
   publicUrl: z.url().optional(),
   flatReferenceImagesAllowed: z.boolean().optional(),
   seed: z.number().int().optional(),
+  stateFile: z.string().min(1).optional(),
 });
 
 export interface ResolvedOptions {
@@ -104,6 +110,7 @@ export interface ResolvedOptions {
   flatReferenceImagesAllowed: boolean;
   seed: number | undefined;
   clock: () => number;
+  stateFile: string | undefined;
 }
 
 export function noFaults(): FaultRates {
@@ -132,6 +139,7 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
     flatReferenceImagesAllowed: o.flatReferenceImagesAllowed ?? false,
     seed: o.seed,
     clock: clock ?? Date.now,
+    stateFile: o.stateFile,
   };
 }
 

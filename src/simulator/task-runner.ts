@@ -5,6 +5,7 @@ import { CONTENT_TYPES, type ProviderTask } from '../contract/index.js';
 import type { Faults } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import type { ImageStore } from './image-store.js';
+import type { Journal } from './journal.js';
 import type { Latency } from './options.js';
 import { type ProviderErrorBody, providerError, writeJson } from './provider-errors.js';
 import type { Random } from './random.js';
@@ -37,6 +38,8 @@ export interface RunnerDeps {
   results: GeneratedResult[];
   latency: () => Latency;
   publicUrl: () => string;
+  /** Where finished items are written, when the simulator keeps its state on disk. */
+  journal: Journal | undefined;
 }
 
 export interface TaskRun {
@@ -64,6 +67,8 @@ export class TaskRunner {
     const completed = this.d.tracker.run(async () => {
       try {
         for (let i = 0; i < record.items.length; i++) {
+          // A task replayed from the journal resumes at its first unfinished item.
+          if (record.items[i]?.status !== 'processing') continue;
           const { minMs, maxMs } = this.d.latency();
           await this.d.tracker.sleep(this.d.random.int(minMs, maxMs));
           const done = await this.finishItem(task, record, i);
@@ -100,6 +105,13 @@ export class TaskRunner {
       });
       record.items[index] = { status: 'error', error };
       result.error = { code: error.code, message: error.message };
+      this.d.journal?.append({
+        kind: 'item',
+        taskUUID: task.taskUUID,
+        index,
+        state: record.items[index],
+        result,
+      });
       results.push(result);
       stats.itemsGenerated++;
       return { result, error };
@@ -126,6 +138,16 @@ export class TaskRunner {
       nsfw: faults.roll('nsfw'),
     });
     record.items[index] = { status: 'success', item };
+    const ttl = (task.outputType ?? 'URL') === 'URL' ? task.ttl : undefined;
+    this.d.journal?.append({
+      kind: 'item',
+      taskUUID: task.taskUUID,
+      index,
+      state: record.items[index],
+      result,
+      spec,
+      ...(ttl === undefined ? {} : { ttl }),
+    });
     results.push(result);
     stats.itemsGenerated++;
     return { result, item, bytes };

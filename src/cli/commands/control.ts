@@ -1,6 +1,6 @@
 // `kontext-relay retry-failed <batchId>`, `cancel <batchId>`, `resume`: operator actions.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { cancelBatch } from '../../control/cancel-batch.js';
 import { retryFailedTasks } from '../../control/retry-failed.js';
 import { openContext } from '../open-context.js';
@@ -12,7 +12,7 @@ export function registerControl(program: Command): void {
     .argument('<batchId>')
     .option('--json', 'print JSON')
     .action(async (batchId: string, o: { json?: boolean }) => {
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const r = await retryFailedTasks(ctx, batchId);
         if (o.json) console.log(JSON.stringify(r));
@@ -33,7 +33,7 @@ export function registerControl(program: Command): void {
     .argument('<batchId>')
     .option('--json', 'print JSON')
     .action(async (batchId: string, o: { json?: boolean }) => {
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const r = await cancelBatch(ctx, batchId);
         if (o.json) console.log(JSON.stringify(r));
@@ -49,7 +49,7 @@ export function registerControl(program: Command): void {
     .command('resume')
     .description('resume the queue after it was paused (e.g. the provider refused the API key)')
     .action(async () => {
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const reason = await ctx.tasks.queuePausedReason();
         await ctx.queue.resume();

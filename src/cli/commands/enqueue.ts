@@ -1,6 +1,6 @@
 // `kontext-relay enqueue <file.jsonl | ->`: validate and enqueue a batch; optionally wait for it.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { BatchValidationError } from '../../errors.js';
 import { createProducer } from '../../producer/create-producer.js';
 import { LANES, type Lane } from '../../tasks/job-options.js';
@@ -41,7 +41,7 @@ export function registerEnqueue(program: Command): void {
         if (o.lane !== undefined && !(LANES as readonly string[]).includes(o.lane)) {
           throw new Error(`--lane must be one of ${LANES.join(', ')} (got ${o.lane})`);
         }
-        const config = loadConfig();
+        const config = loadCliConfig();
         const ctx = await openContext(config);
         const producer = createProducer({ connection: ctx.redis, config });
         try {

@@ -1,6 +1,6 @@
 // `kontext-relay status <batchId|taskUUID>`: state, and the outputs of every completed task.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import {
   readBatchStatus,
   readBatchTasks,
@@ -18,7 +18,7 @@ export function registerStatus(program: Command): void {
     .argument('<id>', 'batch id or taskUUID')
     .option('--json', 'print JSON (documented in the README)')
     .action(async (id: string, o: { json?: boolean }) => {
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const batch = await readBatchStatus(ctx, id);
         if (batch) {

@@ -1,0 +1,167 @@
+// `npm start` survives restarts: the demo runs as a child process on a private data dir (its own
+// redis-server, S3 server and simulator, on ports it records there). Interrupted with SIGINT mid-batch
+// and started again, it resumes the batch and every task completes. A second start on the same data
+// dir refuses in one line and starts nothing; the CLI finds the demo's Redis from the data dir.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openContext } from '../../src/cli/open-context.js';
+import { readDemoState } from '../../src/config/demo-state.js';
+import { loadCliConfig } from '../../src/config/load-cli-config.js';
+import { DataDirLockedError, LOCK_FILE, lockDataDir } from '../../src/embedded/data-dir-lock.js';
+import { readBatchStatus } from '../../src/status/read-status.js';
+import { freePort } from '../helpers/free-port.js';
+import { runCli } from '../helpers/processes.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEADLINE_MS = 90_000;
+const TASKS = 12;
+
+interface Demo {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) {
+    // A demo killed by a failed test leaves its own redis-server (own process group) running.
+    const url = readDemoState(d).redisUrl;
+    if (url) {
+      const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      r.on('error', () => {});
+      await r
+        .connect()
+        .then(() => r.shutdown('NOSAVE'))
+        .catch(() => undefined);
+      r.disconnect();
+    }
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+function startDemo(env: Record<string, string>, args: string[] = []): Demo {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(proc);
+  let out = '';
+  proc.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { proc, output: () => out, exited };
+}
+
+/** The exit code, or a failure showing the run's output if it does not exit in time. */
+function exitOf(d: Demo, what: string): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not exit:\n${d.output()}`)), DEADLINE_MS);
+  });
+  return Promise.race([d.exited, late]).finally(() => clearTimeout(timer));
+}
+
+async function until<T>(check: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
+  const deadline = Date.now() + DEADLINE_MS;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the demo across restarts', () => {
+  it('SIGINT mid-batch, start again: every task completes; a concurrent start refuses in one line', {
+    timeout: 4 * DEADLINE_MS,
+  }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kr-demo-'));
+    dirs.push(dataDir);
+    const env = {
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      FIRST_POLL_AFTER_MS: '2000',
+      MAX_POLL_INTERVAL_MS: '3000',
+      LOG_LEVEL: 'warn',
+    };
+
+    const first = startDemo(env, ['--tasks', String(TASKS)]);
+    const batchId = await until(
+      () => /Enqueued demo batch (\S+)/.exec(first.output())?.[1],
+      `the first run's batch\n${first.output()}`,
+    );
+    const recorded = readDemoState(dataDir);
+    expect(first.output()).toContain(`Redis: ${recorded.redisUrl} (private redis-server`);
+    expect(first.output()).toMatch(/persists: AOF/);
+    const ctx = await openContext(loadCliConfig({ DATA_DIR: dataDir }));
+    try {
+      const mid = await until(async () => {
+        const s = await readBatchStatus(ctx, batchId);
+        return s && s.completed >= 1 ? s : undefined;
+      }, 'the first completions');
+      expect(mid.completed, 'interrupted mid-batch').toBeLessThan(TASKS);
+    } finally {
+      await ctx.close();
+    }
+    // The CLI, without REDIS_URL, finds the demo's Redis in the data dir.
+    const status = await runCli(['status', batchId, '--json'], { DATA_DIR: dataDir });
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'batch', batchId, total: TASKS });
+
+    first.proc.kill('SIGINT');
+    expect(await exitOf(first, 'the interrupted run')).toBe(130);
+    expect(readFileSync(join(dataDir, 'demo.json'), 'utf8')).toContain(batchId);
+
+    const second = startDemo(env, ['--exit']);
+    await until(() => (second.output().includes('Resuming demo batch') ? true : undefined), 'the resume');
+    expect(second.output()).toContain(`Resuming demo batch ${batchId} (${TASKS} tasks)`);
+    expect(readDemoState(dataDir), 'same ports as the first run').toMatchObject({
+      redisPort: recorded.redisPort,
+      s3Port: recorded.s3Port,
+      simulatorPort: recorded.simulatorPort,
+    });
+
+    // A third start while the second runs: refused before it starts anything.
+    const before = readFileSync(join(dataDir, 'demo.json'), 'utf8');
+    const third = startDemo(env);
+    expect(await exitOf(third, 'the refused run')).toBe(1);
+    const lines = third.output().trim().split('\n');
+    expect(lines, third.output()).toEqual([
+      `error: another kontext-relay demo (pid ${second.proc.pid}) is using ${dataDir}; stop it first`,
+    ]);
+    expect(readFileSync(join(dataDir, 'demo.json'), 'utf8'), 'the refused run recorded nothing').toBe(before);
+
+    expect(await exitOf(second, 'the resumed run'), second.output()).toBe(0);
+    expect(second.output()).toContain(`Batch completed: ${TASKS} completed, 0 failed`);
+  });
+
+  it('a lock left by a killed run (its pid is gone) is taken over; a live one is not', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kr-lock-'));
+    dirs.push(dataDir);
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => gone.once('exit', r));
+    writeFileSync(join(dataDir, LOCK_FILE), `${gone.pid}\n`);
+    const lock = lockDataDir(dataDir);
+    expect(readFileSync(join(dataDir, LOCK_FILE), 'utf8').trim()).toBe(String(process.pid));
+    lock.release();
+
+    const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    children.push(alive);
+    writeFileSync(join(dataDir, LOCK_FILE), `${alive.pid}\n`);
+    expect(() => lockDataDir(dataDir)).toThrow(DataDirLockedError);
+    alive.kill('SIGKILL');
+  });
+});
