@@ -48,7 +48,12 @@ afterAll(async () => {
 });
 
 function startDemo(env: Record<string, string>, args: string[] = []): Demo {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', ...args], {
+  return startDemoIn([process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'demo', ...args], env);
+}
+
+function startDemoIn(argv: string[], env: Record<string, string>): Demo {
+  const [cmd = '', ...args] = argv;
+  const proc = spawn(cmd, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,6 +169,26 @@ describe('the demo across restarts', () => {
     });
     second.proc.kill('SIGINT');
     expect(await exitOf(second, 'the resumed run')).toBe(130);
+  });
+
+  it('Ctrl-C while the progress bar is drawn shows the terminal cursor again', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kr-demo-tty-'));
+    dirs.push(dataDir);
+    const env = { DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+    // `script` gives the demo a terminal, so it draws the bar (and hides the cursor).
+    const command = `${process.execPath} --import tsx src/cli/main.ts demo --tasks 4`;
+    const demo = startDemoIn(['script', '-qfec', command, '/dev/null'], env);
+    const HIDE = '\u001B[?25l';
+    const SHOW = '\u001B[?25h';
+    await until(
+      () => (demo.output().includes(HIDE) ? true : undefined),
+      () => `the progress bar\n${demo.output()}`,
+    );
+    const pid = Number(readFileSync(join(dataDir, LOCK_FILE), 'utf8'));
+    process.kill(pid, 'SIGINT');
+    await exitOf(demo, 'the demo under script');
+    const out = demo.output();
+    expect(out.slice(out.lastIndexOf(HIDE)), 'the cursor is shown after it was hidden').toContain(SHOW);
   });
 
   it('a lock left by a killed run (its pid is gone) is taken over; a live one is not', async () => {
