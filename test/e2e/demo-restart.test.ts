@@ -3,7 +3,7 @@
 // and started again, it resumes the batch and every task completes. A second start on the same data
 // dir refuses in one line and starts nothing; the CLI finds the demo's Redis from the data dir.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { DataDirLockedError, LOCK_FILE, lockDataDir } from '../../src/embedded/d
 import { readBatchStatus } from '../../src/status/read-status.js';
 import { freePort } from '../helpers/free-port.js';
 import { runCli } from '../helpers/processes.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEADLINE_MS = 90_000;
@@ -189,6 +190,29 @@ describe('the demo across restarts', () => {
     await exitOf(demo, 'the demo under script');
     const out = demo.output();
     expect(out.slice(out.lastIndexOf(HIDE)), 'the cursor is shown after it was hidden').toContain(SHOW);
+  });
+
+  it('with a REDIS_URL that does not persist, it names that Redis, says so, and refuses to serve', async () => {
+    const redis = await startRedis({ aof: false });
+    try {
+      const dataDir = mkdtempSync(join(tmpdir(), 'kr-demo-eph-'));
+      dirs.push(dataDir);
+      const env = {
+        DATA_DIR: dataDir,
+        PORT: String(await freePort()),
+        REDIS_URL: redis.url,
+        LOG_LEVEL: 'warn',
+      };
+      const demo = startDemo(env, ['--tasks', '1']);
+      expect(await exitOf(demo, 'the demo on an ephemeral Redis')).toBe(78);
+      expect(demo.output()).toContain(
+        `Redis: ${redis.url} (from REDIS_URL; does NOT persist: no persistence (appendonly no, save ""))`,
+      );
+      expect(demo.output()).toMatch(/^error: Redis has no persistence: .*ALLOW_EPHEMERAL_REDIS=true/m);
+      expect(existsSync(join(dataDir, LOCK_FILE)), 'the lock is released').toBe(false);
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('a lock left by a killed run (its pid is gone) is taken over; a live one is not', async () => {
