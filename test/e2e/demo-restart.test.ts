@@ -192,6 +192,33 @@ describe('the demo across restarts', () => {
     expect(out.slice(out.lastIndexOf(HIDE)), 'the cursor is shown after it was hidden').toContain(SHOW);
   });
 
+  it('after a SIGKILLed run, the next start takes over its lock and its still-running redis-server', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kr-demo-kill-'));
+    dirs.push(dataDir);
+    const env = { DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+    const first = startDemo(env, ['--tasks', '0']);
+    await until(
+      () => (first.output().includes('Serving.') ? true : undefined),
+      () => `the first run\n${first.output()}`,
+    );
+    const { redisUrl } = readDemoState(dataDir);
+    first.proc.kill('SIGKILL');
+    await exitOf(first, 'the killed run');
+    expect(existsSync(join(dataDir, LOCK_FILE)), 'a killed run leaves its lock').toBe(true);
+
+    const second = startDemo(env, ['--tasks', '0']);
+    await until(
+      () => (second.output().includes('Serving.') ? true : undefined),
+      () => `the second run\n${second.output()}`,
+    );
+    expect(second.output()).toContain(
+      `Redis: ${redisUrl} (private redis-server left running by an earlier run`,
+    );
+    second.proc.kill('SIGINT');
+    expect(await exitOf(second, 'the second run')).toBe(130);
+    expect(existsSync(join(dataDir, LOCK_FILE)), 'a clean stop removes its lock').toBe(false);
+  });
+
   it('with a REDIS_URL that does not persist, it names that Redis, says so, and refuses to serve', async () => {
     const redis = await startRedis({ aof: false });
     try {
