@@ -5,11 +5,11 @@
 // persistence included, so the caller can say so.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { ConfigError } from '../errors.js';
 import { type Persistence, readPersistence } from '../tasks/redis-persistence.js';
+import { freePort, isPortFree } from './free-port.js';
 
 const START_TIMEOUT_MS = 10_000;
 const START_POLL_MS = 100;
@@ -54,7 +54,7 @@ export async function ensureRedis(o: EnsureRedisOptions): Promise<EmbeddedRedis>
     const leftover = await ownServerOn(o.port, dir);
     if (leftover) return leftover;
   }
-  const port = o.port !== undefined && (await isFree(o.port)) ? o.port : await freePort();
+  const port = o.port !== undefined && (await isPortFree(o.port)) ? o.port : await freePort();
   return startOwn(port, dir);
 }
 
@@ -140,6 +140,8 @@ function probe(url: string): Redis {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: PROBE_TIMEOUT_MS,
+    // Something other than Redis may hold the port and never answer.
+    commandTimeout: PROBE_TIMEOUT_MS,
   });
   c.on('error', () => {});
   return c;
@@ -155,23 +157,4 @@ async function answers(url: string): Promise<boolean> {
   } finally {
     c.disconnect();
   }
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
 }

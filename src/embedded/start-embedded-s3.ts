@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import S3rver from 's3rver';
+import { isPortFree } from './free-port.js';
 
 export interface EmbeddedS3 {
   endpoint: string;
@@ -25,14 +26,8 @@ export async function startEmbeddedS3(dataDir: string, bucket: string, port = 0)
     });
     return { server, addr: await server.run() };
   };
-  let started: Awaited<ReturnType<typeof start>>;
-  try {
-    started = await start(port);
-  } catch (e) {
-    if (port === 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    started = await start(0);
-  }
-  const { server, addr } = started;
+  // s3rver reports a taken port as an uncaught 'error' event, not a rejection: look first.
+  const { server, addr } = await start(port !== 0 && (await isPortFree(port)) ? port : 0);
   return {
     endpoint: `http://127.0.0.1:${addr.port}`,
     port: addr.port,

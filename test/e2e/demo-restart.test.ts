@@ -4,6 +4,7 @@
 // dir refuses in one line and starts nothing; the CLI finds the demo's Redis from the data dir.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,12 @@ afterAll(async () => {
     // A demo killed by a failed test leaves its own redis-server (own process group) running.
     const url = readDemoState(d).redisUrl;
     if (url) {
-      const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const r = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        commandTimeout: 2000,
+      });
       r.on('error', () => {});
       await r
         .connect()
@@ -78,6 +84,18 @@ function exitOf(d: Demo, what: string): Promise<number | null> {
     timer = setTimeout(() => reject(new Error(`${what} did not exit:\n${d.output()}`)), DEADLINE_MS);
   });
   return Promise.race([d.exited, late]).finally(() => clearTimeout(timer));
+}
+
+function occupy(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = createServer((c) => c.destroy());
+    s.once('error', reject);
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+}
+
+function release(s: Server): Promise<void> {
+  return new Promise((resolve) => (s.listening ? s.close(() => resolve()) : resolve()));
 }
 
 async function until<T>(check: () => Promise<T | undefined> | T | undefined, what: () => string): Promise<T> {
@@ -217,6 +235,59 @@ describe('the demo across restarts', () => {
     second.proc.kill('SIGINT');
     expect(await exitOf(second, 'the second run')).toBe(130);
     expect(existsSync(join(dataDir, LOCK_FILE)), 'a clean stop removes its lock').toBe(false);
+  });
+
+  it('restarts on its recorded ports; a taken Redis or S3 port is replaced, a taken simulator port refuses', {
+    timeout: 4 * DEADLINE_MS,
+  }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kr-demo-ports-'));
+    dirs.push(dataDir);
+    const env = { DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+    const serveOnce = async () => {
+      const d = startDemo(env, ['--tasks', '0']);
+      await until(
+        () => (d.output().includes('Serving.') ? true : undefined),
+        () => `the demo\n${d.output()}`,
+      );
+      const state = readDemoState(dataDir);
+      d.proc.kill('SIGINT');
+      expect(await exitOf(d, 'the demo')).toBe(130);
+      return state;
+    };
+    const first = await serveOnce();
+    expect(await serveOnce(), 'the same ports again').toMatchObject({
+      redisPort: first.redisPort,
+      s3Port: first.s3Port,
+      simulatorPort: first.simulatorPort,
+    });
+
+    const blockers = await Promise.all([first.redisPort!, first.s3Port!].map(occupy));
+    const moved = await serveOnce().finally(() => Promise.all(blockers.map(release)));
+    expect(moved.redisPort).not.toBe(first.redisPort);
+    expect(moved.s3Port).not.toBe(first.s3Port);
+    expect(moved.simulatorPort).toBe(first.simulatorPort);
+
+    const blocker = await occupy(first.simulatorPort!);
+    try {
+      const refused = startDemo(env, ['--tasks', '0']);
+      expect(await exitOf(refused, 'the demo on a taken simulator port')).toBe(78);
+      expect(refused.output().trim().split('\n').at(-1)).toBe(
+        `error: the simulator's port ${first.simulatorPort} (recorded in ${dataDir}/demo.json) is in use by another program: free it, or delete demo.json to start afresh`,
+      );
+      expect(existsSync(join(dataDir, LOCK_FILE)), 'the lock is released').toBe(false);
+      // What it had started before the failure was stopped again: the next start starts its own Redis.
+      await release(blocker);
+      const d = startDemo(env, ['--tasks', '0']);
+      await until(
+        () => (d.output().includes('Serving.') ? true : undefined),
+        () => `the demo\n${d.output()}`,
+      );
+      expect(d.output()).toContain('(private redis-server, data under');
+      d.proc.kill('SIGINT');
+      expect(await exitOf(d, 'the demo')).toBe(130);
+    } finally {
+      await release(blocker);
+    }
   });
 
   it('with a REDIS_URL that does not persist, it names that Redis, says so, and refuses to serve', async () => {
