@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseStreamEntry } from '../../src/events/event-types.js';
+import { subscribeEvents } from '../../src/events/subscribe-events.js';
 import { isMissingKeyError } from '../../src/service/data-loss-guard.js';
 import { type Pipeline, startPipeline } from '../helpers/pipeline.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
@@ -77,6 +78,15 @@ describe('Redis data loss', () => {
     const ev = lost[0];
     if (ev?.type !== 'relay.data_lost') throw new Error('no relay.data_lost event');
     expect(await p.redis.get(worker.tasks.keys.epoch()), 'the new epoch is in force').toBe(ev.data.epoch);
+
+    // A subscriber following one batch hears of the loss too.
+    const ac = new AbortController();
+    const sub = subscribeEvents(p.redis, worker.tasks.keys, { from: '0', batchId, signal: ac.signal });
+    const first = await sub.next();
+    ac.abort();
+    expect(first.value, 'a batch subscription receives relay.data_lost').toMatchObject({
+      type: 'relay.data_lost',
+    });
 
     const errors = logs
       .lines()

@@ -1,6 +1,7 @@
 // Every guarantee rests on Redis keeping its data: a role that writes state refuses to start on a
 // Redis without AOF or RDB persistence, unless ALLOW_EPHEMERAL_REDIS=true. Private redis-servers with
 // and without persistence, and one with CONFIG disabled (as on managed Redis).
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { type RunningService, startService } from '../../src/service/start-service.js';
@@ -8,6 +9,7 @@ import { connectRedis } from '../../src/tasks/redis-connection.js';
 import { readPersistence } from '../../src/tasks/redis-persistence.js';
 import { testConfig } from '../helpers/env.js';
 import { runCli } from '../helpers/processes.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
 
 const servers: PrivateRedis[] = [];
@@ -79,6 +81,29 @@ describe('Redis persistence at start-up', () => {
       /^Redis persistence cannot be verified, CONFIG is refused and INFO shows no AOF: .*ALLOW_EPHEMERAL_REDIS=true/,
     );
     expect((await start(blind.url, 'true')).worker).toBeDefined();
+  });
+
+  it('on a Redis Cluster every master is asked: one master without persistence is enough to refuse', async () => {
+    const cluster = await startRedisCluster();
+    const c = await connectRedis({ REDIS_URL: 'redis://unused:1', REDIS_CLUSTER_NODES: cluster.nodes });
+    try {
+      expect(await readPersistence(c)).toMatchObject({ kind: 'none' });
+      const [one, ...rest] = cluster.nodes;
+      const setAof = async (node: string, value: 'yes' | 'no') => {
+        const n = new Redis(`redis://${node}`);
+        await n.config('SET', 'appendonly', value);
+        n.disconnect();
+      };
+      await setAof(one!, 'yes');
+      expect((await readPersistence(c)).kind, 'two masters still without').toBe('none');
+      for (const node of rest) await setAof(node, 'yes');
+      expect((await readPersistence(c)).kind).toBe('aof');
+      // A node writing its first AOF refuses SIGTERM: turn it off again before stopping the cluster.
+      for (const node of cluster.nodes) await setAof(node, 'no');
+    } finally {
+      c.disconnect();
+      await cluster.stop();
+    }
   });
 
   it('`serve` exits 78 with the one-line message, and starts nothing', async () => {
