@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type DemoState, readDemoState, writeDemoState } from '../config/demo-state.js';
-import { loadConfig } from '../config/load-config.js';
+import { type Config, loadConfig } from '../config/load-config.js';
 import { type EmbeddedRedis, ensureRedis } from '../embedded/ensure-redis.js';
 import { startEmbeddedS3 } from '../embedded/start-embedded-s3.js';
 import { ConfigError } from '../errors.js';
@@ -37,43 +37,10 @@ export async function startDemoStack(
   console.log(describeRedis(redis, dataDir));
   writeDemoState(dataDir, { ...state, redisUrl: redis.url, redisPort: redis.port });
 
-  let s3Port: number | undefined;
-  if (!env.S3_ENDPOINT) {
-    const s3 = await startEmbeddedS3(dataDir, base.S3_BUCKET, state.s3Port);
-    closers.push(s3.stop);
-    s3Port = s3.port;
-    Object.assign(env, {
-      S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    });
-    console.log(`S3: embedded server at ${s3.endpoint}, objects under ${s3.directory}/${base.S3_BUCKET}/`);
-  }
+  const s3Port = env.S3_ENDPOINT ? undefined : await startS3(env, dataDir, base, state, closers);
   const simulated = !env.RUNWARE_API_KEY;
-  let simulatorPort: number | undefined;
-  if (simulated) {
-    const sim = await startSimulator({
-      // The same port as last time: result URLs recorded by an interrupted run name it.
-      port: state.simulatorPort ?? 0,
-      latency: { minMs: 500, maxMs: 3000 },
-      faults: { duplicateWebhook: 0.1, dropWebhook: 0.05 },
-      stateFile: resolve(dataDir, 'simulator', 'journal.jsonl'),
-    }).catch((e: unknown) => {
-      throw portInUse(e, state.simulatorPort, dataDir) ?? e;
-    });
-    closers.push(() => sim.close());
-    simulatorPort = sim.port;
-    const host = new URL(sim.baseUrl).host;
-    Object.assign(env, {
-      RUNWARE_API_URL: sim.url,
-      RUNWARE_API_KEY: SIMULATED_API_KEY,
-      FETCH_ALLOWED_HOSTS: [env.FETCH_ALLOWED_HOSTS, host].filter(Boolean).join(','),
-      FIRST_POLL_AFTER_MS: env.FIRST_POLL_AFTER_MS ?? '8000',
-    });
-    console.log(
-      `Provider: simulator at ${sim.url} (drops 5% of webhooks, duplicates 10%: polling recovers them)`,
-    );
-  } else console.log(`Provider: Runware at ${base.RUNWARE_API_URL}`);
+  const simulatorPort = simulated ? await startSim(env, dataDir, state, closers) : undefined;
+  if (!simulated) console.log(`Provider: Runware at ${base.RUNWARE_API_URL}`);
   const recorded = { ...readDemoState(dataDir), s3Port, simulatorPort };
   writeDemoState(dataDir, recorded);
 
@@ -87,6 +54,55 @@ export async function startDemoStack(
   closers.unshift(() => svc.close());
   console.log(`Dashboard: ${svc.url}/   queues: ${svc.url}/admin/queues   metrics: ${svc.url}/metrics`);
   return { svc, simulated, recorded };
+}
+
+/** The embedded S3 server; points `env` at it and returns its port. */
+async function startS3(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  base: Config,
+  state: DemoState,
+  closers: (() => Promise<void>)[],
+): Promise<number> {
+  const s3 = await startEmbeddedS3(dataDir, base.S3_BUCKET, state.s3Port);
+  closers.push(s3.stop);
+  Object.assign(env, {
+    S3_ENDPOINT: s3.endpoint,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  });
+  console.log(`S3: embedded server at ${s3.endpoint}, objects under ${s3.directory}/${base.S3_BUCKET}/`);
+  return s3.port;
+}
+
+/** The simulator on its recorded port, with its journal; points `env` at it and returns its port. */
+async function startSim(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  state: DemoState,
+  closers: (() => Promise<void>)[],
+): Promise<number> {
+  const sim = await startSimulator({
+    // The same port as last time: result URLs recorded by an interrupted run name it.
+    port: state.simulatorPort ?? 0,
+    latency: { minMs: 500, maxMs: 3000 },
+    faults: { duplicateWebhook: 0.1, dropWebhook: 0.05 },
+    stateFile: resolve(dataDir, 'simulator', 'journal.jsonl'),
+  }).catch((e: unknown) => {
+    throw portInUse(e, state.simulatorPort, dataDir) ?? e;
+  });
+  closers.push(() => sim.close());
+  const host = new URL(sim.baseUrl).host;
+  Object.assign(env, {
+    RUNWARE_API_URL: sim.url,
+    RUNWARE_API_KEY: SIMULATED_API_KEY,
+    FETCH_ALLOWED_HOSTS: [env.FETCH_ALLOWED_HOSTS, host].filter(Boolean).join(','),
+    FIRST_POLL_AFTER_MS: env.FIRST_POLL_AFTER_MS ?? '8000',
+  });
+  console.log(
+    `Provider: simulator at ${sim.url} (drops 5% of webhooks, duplicates 10%: polling recovers them)`,
+  );
+  return sim.port;
 }
 
 function describeRedis(r: EmbeddedRedis, dataDir: string): string {
