@@ -4,8 +4,10 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../src/errors.js';
 import { parseStreamEntry } from '../../src/events/event-types.js';
 import { subscribeEvents } from '../../src/events/subscribe-events.js';
+import { waitForBatch } from '../../src/events/wait-for-end.js';
 import { isMissingKeyError } from '../../src/service/data-loss-guard.js';
 import { type Pipeline, startPipeline } from '../helpers/pipeline.js';
 import { type PrivateRedis, startRedis } from '../helpers/redis-server.js';
@@ -59,6 +61,12 @@ describe('Redis data loss', () => {
     await until(async () => (await p!.svc.batches.get(batchId))?.completed !== undefined, 'batch record');
     await until(() => p!.sim.results().length >= 3, 'the batch under way');
 
+    const waiting = waitForBatch(p.svc, batchId, { timeoutMs: DEADLINE_MS }).catch((e: unknown) => e);
+    // The waiter is subscribed once its connection blocks in XREAD.
+    await until(
+      async () => /cmd=xread/.test(String(await p!.redis.client('LIST'))),
+      'the waiter to subscribe',
+    );
     await redis.restart(); // SIGKILL, started again on the same port: no AOF, so empty
 
     await until(() => worker.dataLoss.lost && p!.svc.dataLoss.lost, 'both processes to notice');
@@ -87,6 +95,10 @@ describe('Redis data loss', () => {
     expect(first.value, 'a batch subscription receives relay.data_lost').toMatchObject({
       type: 'relay.data_lost',
     });
+
+    const waited = await waiting;
+    expect(waited, 'a waiter for the vanished batch is told').toBeInstanceOf(NotFoundError);
+    expect((waited as Error).message).toBe(`batch ${batchId} (Redis lost its data) not found`);
 
     const errors = logs
       .lines()
