@@ -22,6 +22,8 @@ import { startRedis } from '../helpers/redis-server.js';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEADLINE_MS = 90_000;
 const TASKS = 24;
+/** What `npm start` runs (package.json), under this Node. */
+const NPM_START = ['--import', 'tsx', '--import', './src/cli/demo-preflight.ts', 'src/cli/main.ts', 'demo'];
 
 interface Demo {
   proc: ChildProcess;
@@ -55,7 +57,7 @@ afterAll(async () => {
 });
 
 function startDemo(env: Record<string, string>, args: string[] = []): Demo {
-  return startDemoIn([process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'demo', ...args], env);
+  return startDemoIn([process.execPath, ...NPM_START, ...args], env);
 }
 
 function startDemoIn(argv: string[], env: Record<string, string>): Demo {
@@ -195,7 +197,7 @@ describe('the demo across restarts', () => {
     dirs.push(dataDir);
     const env = { DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'warn' };
     // `script` gives the demo a terminal, so it draws the bar (and hides the cursor).
-    const command = `${process.execPath} --import tsx src/cli/main.ts demo --tasks 4`;
+    const command = `${process.execPath} ${NPM_START.join(' ')} --tasks 4`;
     const demo = startDemoIn(['script', '-qfec', command, '/dev/null'], env);
     const HIDE = '\u001B[?25l';
     const SHOW = '\u001B[?25h';
