@@ -36,6 +36,8 @@ export function benchEnv(t: BenchTarget, extra: Record<string, string> = {}): Re
     WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
     DELIVERY_MODE: 'webhook',
     LOG_LEVEL: 'silent',
+    // The benchmark's private Redis runs without persistence.
+    ALLOW_EPHEMERAL_REDIS: 'true',
     ...extra,
   };
 }

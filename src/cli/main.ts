@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The kontext-relay command line: thin commands over the library modules.
+import './demo-preflight.js'; // first: it may refuse before anything else loads
 import { Command } from 'commander';
 import { ConfigError, RelayError } from '../errors.js';
 import { registerAudit } from './commands/audit.js';

@@ -28,6 +28,16 @@ export async function followBatch(
   const bar = opts.progress ? progressBar() : undefined;
   let started = false;
   let last: BatchStatus | undefined;
+  // However the process ends (Ctrl-C included), the bar ends its line and shows the cursor again.
+  const stopBar = () => {
+    if (started) bar?.stop();
+  };
+  const interrupt = () => process.exit(130);
+  if (bar) {
+    process.once('exit', stopBar);
+    // Without a handler of the caller's, Ctrl-C would end the process before 'exit' listeners run.
+    if (process.listenerCount('SIGINT') === 0) process.once('SIGINT', interrupt);
+  }
   try {
     for (;;) {
       let s: BatchStatus | null;
@@ -55,6 +65,8 @@ export async function followBatch(
     }
   } finally {
     bar?.stop();
+    process.off('exit', stopBar);
+    process.off('SIGINT', interrupt);
   }
 }
 

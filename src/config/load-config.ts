@@ -35,6 +35,10 @@ export const configSchema = z
   .object({
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
     REDIS_CLUSTER_NODES: csv,
+    /** Start although Redis has no AOF/RDB persistence (or it cannot be told): see README "Guarantees". */
+    ALLOW_EPHEMERAL_REDIS: flag(false),
+    /** How often each process checks that Redis still holds its data (the epoch key). */
+    EPOCH_CHECK_MS: ms(5000),
     QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_-]+$/, 'letters, digits, ":", "_" and "-" only')

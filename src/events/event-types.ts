@@ -90,6 +90,15 @@ export const eventDataSchemas = {
     /** Its tasks waiting in the lane that was being served. */
     waiting: z.number(),
   }),
+  /** Redis lost its data (the epoch key vanished): the queue, records and batches before it are gone. */
+  'relay.data_lost': z.looseObject({
+    /** The epoch the detecting process had seen; gone from Redis. */
+    previousEpoch: z.string(),
+    /** The epoch written after the loss. */
+    epoch: z.string(),
+    /** `host:pid` of the process that noticed first. */
+    detectedBy: z.string(),
+  }),
 } as const;
 
 export type RelayEventType = keyof typeof eventDataSchemas;
@@ -103,8 +112,8 @@ const common = {
 };
 const taskEvent = { ...common, taskUUID: z.string(), batchId: z.string().optional() };
 const batchEvent = { ...common, batchId: z.string() };
-/** Service-wide events: about the relay itself, no task or batch. */
-const relayEvent = { ...common, batchId: z.string().optional() };
+/** About the whole relay, not one batch: subscribers filtered by batch or task receive them too. */
+const relayEvent = { ...common, batchId: z.undefined().optional() };
 
 export const relayEventSchema = z.discriminatedUnion('type', [
   z.object({ ...taskEvent, type: z.literal('task.completed'), data: eventDataSchemas['task.completed'] }),
@@ -145,6 +154,7 @@ export const relayEventSchema = z.discriminatedUnion('type', [
     type: z.literal('tenant.throttled'),
     data: eventDataSchemas['tenant.throttled'],
   }),
+  z.object({ ...relayEvent, type: z.literal('relay.data_lost'), data: eventDataSchemas['relay.data_lost'] }),
 ]);
 
 export type OperatorActionData = z.output<(typeof eventDataSchemas)['operator.action']>;
@@ -178,6 +188,11 @@ export function parseStreamEntry(id: string, fields: readonly string[]): RelayEv
     data,
   });
   return r.success ? r.data : null;
+}
+
+/** An event about the whole relay (type `relay.*`), delivered to every subscriber whatever its filter. */
+export function isRelayWideEvent(ev: RelayEvent): boolean {
+  return ev.type.startsWith('relay.');
 }
 
 /** The task an event is about (batch events have none). */

@@ -4,7 +4,13 @@
 import { Cluster } from 'ioredis';
 import type { TaskKeys } from '../tasks/keys.js';
 import type { RedisClient } from '../tasks/task-store.js';
-import { eventTaskUUID, parseStreamEntry, type RelayEvent, type RelayEventType } from './event-types.js';
+import {
+  eventTaskUUID,
+  isRelayWideEvent,
+  parseStreamEntry,
+  type RelayEvent,
+  type RelayEventType,
+} from './event-types.js';
 
 /** How long one XREAD blocks before it re-checks the abort signal (abort also cuts it short). */
 export const SUBSCRIBE_BLOCK_MS = 5000;
@@ -95,8 +101,9 @@ async function* readEvents(
         cursor = id;
         const ev = parseStreamEntry(id, fields);
         if (!ev) continue;
-        if (opts.batchId !== undefined && ev.batchId !== opts.batchId) continue;
-        if (opts.taskUUID !== undefined && eventTaskUUID(ev) !== opts.taskUUID) continue;
+        const everyone = isRelayWideEvent(ev);
+        if (!everyone && opts.batchId !== undefined && ev.batchId !== opts.batchId) continue;
+        if (!everyone && opts.taskUUID !== undefined && eventTaskUUID(ev) !== opts.taskUUID) continue;
         if (types && !types.has(ev.type)) continue;
         yield ev;
         if (signal?.aborted) return;

@@ -21,7 +21,7 @@ export function waitForTask(ctx: EventsContext, taskUUID: string, opts: WaitOpti
     `task ${taskUUID}`,
     () => readTaskStatus(ctx, taskUUID),
     (s) => ENDED_TASK.has(s.state),
-    { taskUUID, types: ['task.completed', 'task.failed', 'task.cancelled'] },
+    { taskUUID, types: ['task.completed', 'task.failed', 'task.cancelled', 'relay.data_lost'] },
     opts,
   );
 }
@@ -33,7 +33,7 @@ export function waitForBatch(ctx: EventsContext, batchId: string, opts: WaitOpti
     `batch ${batchId}`,
     () => readBatchStatus(ctx, batchId),
     (s) => s.state !== 'running' && s.state !== 'enqueuing',
-    { batchId, types: ['batch.completed'] },
+    { batchId, types: ['batch.completed', 'relay.data_lost'] },
     opts,
   );
 }
@@ -54,9 +54,11 @@ async function waitUntilEnded<S>(
   const timer = setTimeout(() => stop.abort(), opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([stop.signal, opts.signal]) : stop.signal;
   try {
-    for await (const _ of subscribeEvents(ctx.redis, ctx.tasks.keys, { ...filter, from, signal })) {
+    for await (const ev of subscribeEvents(ctx.redis, ctx.tasks.keys, { ...filter, from, signal })) {
       const s = await read();
       if (s && ended(s)) return s;
+      // Redis lost its data: what we wait for is gone and will never end.
+      if (!s && ev.type === 'relay.data_lost') throw new NotFoundError(`${what} (Redis lost its data)`);
     }
     opts.signal?.throwIfAborted();
     throw new EventWaitTimeoutError(what, opts.timeoutMs);

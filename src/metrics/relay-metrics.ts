@@ -79,6 +79,11 @@ export class RelayMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly dataLost = new Counter({
+    name: 'kr_redis_data_lost_total',
+    help: 'Times this process found that Redis had lost its data (the epoch key vanished)',
+    registers: [this.registry],
+  });
   readonly cost = new Counter({
     name: 'kr_cost_usd_total',
     help: 'Provider cost reported for stored outputs, USD, by batch',

@@ -24,8 +24,10 @@ import { type RedisClient, TaskStore } from '../tasks/task-store.js';
 import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
 import { PollPlanner } from '../worker/poll-planner.js';
+import { type DataLossGuard, isMissingKeyError, startDataLossGuard } from './data-loss-guard.js';
 import { guardMetrics } from './metrics-access.js';
 import { collectQueueDepths } from './queue-depth-metrics.js';
+import { requireDurableRedis } from './require-durable-redis.js';
 import { collectTenantFigures } from './tenant-metrics.js';
 import { collectWebhookLoss } from './webhook-loss-metric.js';
 
@@ -65,6 +67,8 @@ export interface RunningService extends ServiceContext {
   server: Server | undefined;
   /** Base URL of the HTTP server, when this process runs it. */
   url: string | undefined;
+  /** Watches the dataset's epoch; `lost` once Redis lost its data (the worker is then paused). */
+  dataLoss: DataLossGuard;
   close(): Promise<void>;
 }
 
@@ -78,6 +82,17 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     );
   // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
   const redis = await connectRedis(config);
+  try {
+    const persistence = await requireDurableRedis(redis, config);
+    if (persistence.kind === 'none' || persistence.kind === 'unknown')
+      logger.warn(
+        { persistence: persistence.detail },
+        'ALLOW_EPHEMERAL_REDIS=true: Redis may forget the queue',
+      );
+  } catch (e) {
+    redis.disconnect();
+    throw e;
+  }
   const queue = openQueue(config, redis);
   // Connection errors (e.g. Redis restarting) are logged, not thrown: ioredis reconnects by itself.
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
@@ -107,6 +122,19 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const closers: (() => Promise<unknown>)[] = [];
 
   let worker: RunningService['worker'];
+  const dataLoss = await startDataLossGuard({
+    redis,
+    keys: tasks.keys,
+    metrics,
+    logger,
+    intervalMs: config.EPOCH_CHECK_MS,
+    onLost: async () => {
+      // Stop taking jobs; the active ones are left to finish or fail on their own.
+      await worker?.pause(true);
+    },
+  });
+  closers.push(async () => dataLoss.stop());
+
   if (role === 'worker' || role === 'all') {
     if (!config.RUNWARE_API_KEY) throw new ConfigError('RUNWARE_API_KEY must be set for the worker role');
     const client = new RunwareClient({
@@ -134,6 +162,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       workerRedis,
       opts.worker,
     );
+    worker.on('error', (err) => {
+      if (isMissingKeyError(err)) void dataLoss.check();
+    });
+    worker.on('failed', (_job, err) => {
+      if (isMissingKeyError(err)) void dataLoss.check();
+    });
     closers.push(async () => {
       await worker?.close();
       await client.close();
@@ -200,6 +234,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     worker,
     server,
     url,
+    dataLoss,
     async close() {
       for (const c of closers.reverse()) await c();
       await queue.close();

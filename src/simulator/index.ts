@@ -6,6 +6,7 @@ import { type AccountDetails, SimulatedAccount } from './account.js';
 import { Faults, type ItemFailure } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import { ImageStore } from './image-store.js';
+import { Journal } from './journal.js';
 import {
   type FaultRates,
   type Latency,
@@ -14,6 +15,7 @@ import {
   type SimulatorOptions,
 } from './options.js';
 import { createRandom } from './random.js';
+import { replayJournal } from './replay-journal.js';
 import { createApp } from './server.js';
 import { createStats, type SimulatorStats } from './stats.js';
 import { TaskRunner } from './task-runner.js';
@@ -71,6 +73,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
   let latency: Latency = { ...o.latency };
   let publicUrl = o.publicUrl ?? '';
+  const journal = o.stateFile ? new Journal(o.stateFile) : undefined;
+  const pending = journal ? await replayJournal(journal, tasks, images, results) : [];
 
   const account = new SimulatedAccount(o.balance);
   const runner = new TaskRunner({
@@ -85,6 +89,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     uploader: new Uploader({ agent, tracker, random, stats }),
     latency: () => latency,
     publicUrl: () => publicUrl,
+    journal,
   });
   const setLatency = (l: Latency) => {
     latency = { ...latencySchema.parse(l) };
@@ -98,6 +103,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       account,
       apiKey: o.apiKey,
       flatReferenceImagesAllowed: o.flatReferenceImagesAllowed,
+      journal,
       ackHoldMs: (n) => latency.maxMs * n + o.webhook.timeoutMs + ACK_HOLD_SLACK_MS,
     },
     images,
@@ -117,6 +123,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const port = (server.address() as AddressInfo).port;
   const baseUrl = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   publicUrl ||= baseUrl;
+  for (const t of pending) runner.start(t.task, t.record);
 
   return {
     url: `${baseUrl}/v1`,

@@ -78,6 +78,11 @@ export interface SimulatorOptions {
   balance?: number;
   /** Clock for `ttl` expiry of served images (ms since epoch); tests pass one they can move forward. */
   clock?: () => number;
+  /**
+   * Keep tasks, items and images in this JSON-lines file and reload them at start, so a restarted
+   * simulator (on the same port) still answers getResponse and serves the images (the demo uses it).
+   */
+  stateFile?: string;
 }
 
 const rate = z.number().min(0).max(1);
@@ -115,6 +120,7 @@ const optionsSchema = z.object({
   flatReferenceImagesAllowed: z.boolean().optional(),
   seed: z.number().int().optional(),
   balance: z.number().finite().optional(),
+  stateFile: z.string().min(1).optional(),
 });
 
 export interface ResolvedOptions {
@@ -129,6 +135,7 @@ export interface ResolvedOptions {
   seed: number | undefined;
   balance: number;
   clock: () => number;
+  stateFile: string | undefined;
 }
 
 export function noFaults(): FaultRates {
@@ -158,6 +165,7 @@ export function resolveOptions(opts: SimulatorOptions = {}): ResolvedOptions {
     seed: o.seed,
     balance: o.balance ?? DEFAULT_BALANCE_USD,
     clock: clock ?? Date.now,
+    stateFile: o.stateFile,
   };
 }
 

@@ -4,6 +4,7 @@ import { type ProviderTask, parseLossless } from '../contract/index.js';
 import type { SimulatedAccount } from './account.js';
 import { authenticate } from './auth.js';
 import type { Faults } from './faults.js';
+import type { Journal } from './journal.js';
 import { errorEnvelope, type ProviderErrorBody, providerError, writeJson } from './provider-errors.js';
 import type { SimulatorStats } from './stats.js';
 import type { TaskRun, TaskRunner } from './task-runner.js';
@@ -18,6 +19,8 @@ export interface SubmitDeps {
   account: SimulatedAccount;
   apiKey: string | undefined;
   flatReferenceImagesAllowed: boolean;
+  /** Where accepted tasks are written, when the simulator keeps its state on disk. */
+  journal: Journal | undefined;
   /** Longest the ack may wait for the first webhook of a task with this many items. */
   ackHoldMs: (numberResults: number) => number;
 }
@@ -107,6 +110,7 @@ function answerTask(deps: SubmitDeps, raw: unknown, seen: Set<string>): Slot {
 async function accept(deps: SubmitDeps, task: ProviderTask): Slot {
   const delivery = deliveryOf(task);
   const record = deps.tasks.create(task.taskUUID, delivery, task.numberResults ?? 1);
+  deps.journal?.append({ kind: 'task', task, deliveryMethod: delivery });
   deps.stats.tasksAccepted++;
   const holdAck = task.webhookURL !== undefined && deps.faults.roll('webhookBeforeAck');
   const run = deps.runner.start(task, record);

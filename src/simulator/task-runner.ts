@@ -6,6 +6,7 @@ import type { SimulatedAccount } from './account.js';
 import type { Faults } from './faults.js';
 import type { GeneratedResult } from './generated-result.js';
 import type { ImageStore } from './image-store.js';
+import type { Journal } from './journal.js';
 import { DEFAULT_LOGNORMAL_SIGMA, type Latency } from './options.js';
 import { type ProviderErrorBody, providerError, writeJson } from './provider-errors.js';
 import type { Random } from './random.js';
@@ -42,6 +43,8 @@ export interface RunnerDeps {
   publicUrl: () => string;
   /** Draws down the simulated balance for every image generated. */
   account: SimulatedAccount;
+  /** Where finished items are written, when the simulator keeps its state on disk. */
+  journal: Journal | undefined;
 }
 
 export interface TaskRun {
@@ -70,6 +73,8 @@ export class TaskRunner {
     const completed = this.d.tracker.run(async () => {
       try {
         for (let i = 0; i < record.items.length; i++) {
+          // A task replayed from the journal resumes at its first unfinished item.
+          if (record.items[i]?.status !== 'processing') continue;
           await this.d.tracker.sleep(drawLatency(this.d.latency(), this.d.random));
           const done = await this.finishItem(task, record, i);
           done.result.latencyMs = Date.now() - acceptedAt;
@@ -112,6 +117,13 @@ export class TaskRunner {
       });
       record.items[index] = { status: 'error', error };
       result.error = { code: error.code, message: error.message };
+      this.d.journal?.append({
+        kind: 'item',
+        taskUUID: task.taskUUID,
+        index,
+        state: record.items[index],
+        result,
+      });
       results.push(result);
       stats.itemsGenerated++;
       return { result, error };
@@ -144,6 +156,16 @@ export class TaskRunner {
       bothSources: faults.roll('bothSources'),
     });
     record.items[index] = { status: 'success', item };
+    const ttl = (task.outputType ?? 'URL') === 'URL' ? task.ttl : undefined;
+    this.d.journal?.append({
+      kind: 'item',
+      taskUUID: task.taskUUID,
+      index,
+      state: record.items[index],
+      result,
+      spec,
+      ...(ttl === undefined ? {} : { ttl }),
+    });
     results.push(result);
     stats.itemsGenerated++;
     this.d.account.bill(COST_PER_IMAGE);

@@ -53,6 +53,13 @@ export class TaskKeys {
   events(): string {
     return `${this.base}events`;
   }
+  /**
+   * String: this dataset's epoch, written once by the first process to start. When it vanishes, Redis
+   * lost its data (restarted empty, flushed): see service/data-loss-guard.ts.
+   */
+  epoch(): string {
+    return `${this.base}epoch`;
+  }
   /** String: why the worker paused the queue (auth or quota refused). */
   pausedReason(): string {
     return `${this.base}paused-reason`;

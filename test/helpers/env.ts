@@ -20,7 +20,11 @@ export function testS3Endpoint(): string {
   return inject('s3Endpoint');
 }
 
-/** The environment of one test's relay (as a child process gets it): own prefix and bucket. */
+/**
+ * The environment of one test's relay (as a child process gets it): own prefix and bucket. The run's
+ * private Redis has no persistence (tests start it fresh), so the relay is told to accept that;
+ * test/integration/redis-persistence.test.ts proves the refusal without it.
+ */
 export function testEnv(env: Record<string, string> = {}): Record<string, string> {
   const id = uniqueId();
   return {
@@ -32,6 +36,7 @@ export function testEnv(env: Record<string, string> = {}): Record<string, string
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     WEBHOOK_SECRET: testSecret(),
     LOG_LEVEL: 'silent',
+    ALLOW_EPHEMERAL_REDIS: 'true',
     ...env,
   };
 }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import type { Config } from '../../src/config/load-config.js';
+import type { Logger } from '../../src/log.js';
 import { createProducer, type Producer } from '../../src/producer/create-producer.js';
 import { type RunningService, type ServiceOptions, startService } from '../../src/service/start-service.js';
 import {
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   role?: 'all' | 'worker' | 'webhook';
   /** Mount more routes (dashboard, events) on the webhook server. */
   mount?: ServiceOptions['mount'];
+  /** Both services log here (default: silent, from LOG_LEVEL). */
+  logger?: Logger;
   /** Adjust the config one role gets, e.g. name a Redis Cluster a different way per role. */
   configFor?: (role: PipelineRole, base: Config) => Config;
 }
@@ -64,12 +67,18 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     config: configFor('webhook'),
     role: 'webhook',
     ...(opts.mount ? { mount: opts.mount } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
   });
   const workerConfig = { ...configFor('worker'), PUBLIC_URL: web.url! };
   const worker =
     opts.role === 'webhook'
       ? undefined
-      : await startService({ config: workerConfig, role: 'worker', worker: { lockDurationMs: 5000 } });
+      : await startService({
+          config: workerConfig,
+          role: 'worker',
+          worker: { lockDurationMs: 5000 },
+          ...(opts.logger ? { logger: opts.logger } : {}),
+        });
   const producerConfig = configFor('producer');
   const redis = (await connectRedis(producerConfig)) as Redis;
   const producer = createProducer({ connection: redis, config: producerConfig });

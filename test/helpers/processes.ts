@@ -245,6 +245,8 @@ export function relayEnv(o: RelayEnvOptions): Record<string, string> {
     FETCH_TIMEOUT_MS: '10000',
     WORKER_CONCURRENCY: '16',
     LOG_LEVEL: 'info',
+    // Test Redis servers run without persistence unless a test asks for AOF.
+    ALLOW_EPHEMERAL_REDIS: 'true',
     ...o.extra,
   };
 }

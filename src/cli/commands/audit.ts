@@ -1,6 +1,6 @@
 // `kontext-relay audit [--since 1h|ISO time] [--limit N] [--json]`: the audit trail, newest first.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { type AuditEntry, readAuditTrail } from '../../control/audit-trail.js';
 import { ConfigError } from '../../errors.js';
 import { openContext } from '../open-context.js';
@@ -31,7 +31,7 @@ export function registerAudit(program: Command): void {
     .option('--json', 'JSON lines')
     .action(async (o: { since?: string; limit: number; json?: boolean }) => {
       const sinceMs = o.since === undefined ? undefined : parseSince(o.since);
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const entries = await readAuditTrail(ctx, {
           limit: o.limit,

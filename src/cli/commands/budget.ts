@@ -1,7 +1,7 @@
 // `kontext-relay budget <batchId> <usd>`: set a batch's budget. A batch held by its budget resumes, and
 // its parked tasks are woken at once.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { cliActor } from '../../control/audit-trail.js';
 import { setBudgetAction } from '../../control/operator-actions.js';
 import { BudgetInputError } from '../../events/event-errors.js';
@@ -18,7 +18,7 @@ export function registerBudget(program: Command): void {
       const usd = usdText.trim() === '' ? Number.NaN : Number(usdText);
       if (!Number.isFinite(usd) || usd < 0)
         throw new BudgetInputError(`<usd> must be a non-negative amount, got ${usdText}`);
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const change = await setBudgetAction(ctx, cliActor(), batchId, usd);
         const batch = await ctx.batches.get(batchId);

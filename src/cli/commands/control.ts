@@ -2,7 +2,7 @@
 // as `cli@<host>` (README "Security"). retry-failed says what it will bill and asks first.
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { cliActor } from '../../control/audit-trail.js';
 import { cancelBatchAction, resumeQueueAction, retryFailedAction } from '../../control/operator-actions.js';
 import { planRetry, type RetryPlan } from '../../control/retry-failed.js';
@@ -18,7 +18,7 @@ export function registerControl(program: Command): void {
     .option('--yes', 'do not ask for confirmation (scripts)')
     .option('--json', 'print JSON')
     .action(async (batchId: string, o: { json?: boolean; yes?: boolean }) => {
-      const config = loadConfig();
+      const config = loadCliConfig();
       const ctx = await openContext(config);
       try {
         const plan = await planRetry(ctx, batchId);
@@ -65,7 +65,7 @@ export function registerControl(program: Command): void {
     .argument('<batchId>')
     .option('--json', 'print JSON')
     .action(async (batchId: string, o: { json?: boolean }) => {
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const r = await cancelBatchAction(ctx, cliActor(), batchId);
         if (o.json) console.log(JSON.stringify(r));
@@ -81,7 +81,7 @@ export function registerControl(program: Command): void {
     .command('resume')
     .description('resume the queue after it was paused (e.g. the provider refused the API key)')
     .action(async () => {
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const { wasPausedFor: reason } = await resumeQueueAction(ctx, cliActor());
         console.log(reason ? `queue resumed (it was paused: ${reason})` : 'queue resumed');

@@ -1,24 +1,18 @@
 // `npm start` / `kontext-relay demo`: the whole product on embedded defaults. Redis from REDIS_URL (or
-// a private redis-server), an embedded S3 server under ./data (unless S3_ENDPOINT), the simulator
+// the demo's own redis-server), an embedded S3 server under ./data (unless S3_ENDPOINT), the simulator
 // (unless RUNWARE_API_KEY); then the worker + webhook server + dashboard, and a demo batch.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+// One run per data dir (demo.pid); ports and the demo batch are recorded in demo.json, so a run
+// interrupted with Ctrl-C picks up where it stopped.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
-import { ensureRedis } from '../../embedded/ensure-redis.js';
-import { startEmbeddedS3 } from '../../embedded/start-embedded-s3.js';
-import { createLogger } from '../../log.js';
+import { demoDataDir, readDemoState, writeDemoState } from '../../config/demo-state.js';
+import { lockDataDir } from '../../embedded/data-dir-lock.js';
 import { createProducer } from '../../producer/create-producer.js';
-import { startService } from '../../service/start-service.js';
-import { startSimulator } from '../../simulator/index.js';
-import { readBatchTasks } from '../../status/read-status.js';
-import { persistedWebhookSecret } from '../demo-secrets.js';
+import type { RunningService } from '../../service/start-service.js';
+import { readBatchStatus, readBatchTasks } from '../../status/read-status.js';
 import { demoTasks } from '../demo-tasks.js';
-import { mountOperatorSurface } from '../operator-surface.js';
 import { onShutdown } from '../shutdown.js';
+import { type DemoStack, startDemoStack } from '../start-demo-stack.js';
 import { watchBatch } from '../watch-batch.js';
-
-const SIMULATED_API_KEY = 'simulator';
 
 export function registerDemo(program: Command): void {
   program
@@ -32,78 +26,37 @@ export function registerDemo(program: Command): void {
     .option('--exit', 'exit when the demo batch ends (exit code 0 only if every task completed)')
     .action(async (o: { tasks?: number; exit?: boolean }) => {
       const env = { ...process.env };
-      const dataDir = resolve(env.DATA_DIR ?? './data');
-      mkdirSync(dataDir, { recursive: true });
-      env.WEBHOOK_SECRET ??= persistedWebhookSecret(dataDir);
-      env.LOG_LEVEL ??= 'warn';
-      const base = loadConfig(env);
+      const dataDir = demoDataDir(env);
+      // Taken already by main's first import (demo-preflight.ts); here it is the same lock.
+      const lock = lockDataDir(dataDir);
       const closers: (() => Promise<void>)[] = [];
-
-      const redis = await ensureRedis(base.REDIS_URL, dataDir);
-      closers.push(redis.stop);
-      if (redis.started) console.log(`Redis: started a private redis-server (AOF under ${dataDir}/redis)`);
-
-      if (!env.S3_ENDPOINT) {
-        const s3 = await startEmbeddedS3(dataDir, base.S3_BUCKET);
-        closers.push(s3.stop);
-        Object.assign(env, {
-          S3_ENDPOINT: s3.endpoint,
-          AWS_ACCESS_KEY_ID: 'S3RVER',
-          AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        });
-        console.log(
-          `S3: embedded server at ${s3.endpoint}, objects under ${s3.directory}/${base.S3_BUCKET}/`,
-        );
-      }
-      const simulated = !env.RUNWARE_API_KEY;
-      if (simulated) {
-        const sim = await startSimulator({
-          port: 0,
-          latency: { minMs: 500, maxMs: 3000 },
-          faults: { duplicateWebhook: 0.1, dropWebhook: 0.05 },
-        });
-        closers.push(() => sim.close());
-        const host = new URL(sim.baseUrl).host;
-        Object.assign(env, {
-          RUNWARE_API_URL: sim.url,
-          RUNWARE_API_KEY: SIMULATED_API_KEY,
-          FETCH_ALLOWED_HOSTS: [env.FETCH_ALLOWED_HOSTS, host].filter(Boolean).join(','),
-          FIRST_POLL_AFTER_MS: env.FIRST_POLL_AFTER_MS ?? '8000',
-        });
-        console.log(
-          `Provider: simulator at ${sim.url} (drops 5% of webhooks, duplicates 10%: polling recovers them)`,
-        );
-      } else console.log(`Provider: Runware at ${base.RUNWARE_API_URL}`);
-
-      const config = loadConfig({ ...env, REDIS_URL: redis.url });
-      const svc = await startService({
-        config,
-        role: 'all',
-        logger: createLogger(config.LOG_LEVEL),
-        mount: mountOperatorSurface,
-      });
-      closers.unshift(() => svc.close());
       const shutdown = async () => {
         for (const c of closers) await c();
+        lock.release(); // last: a next run must not meet this run's Redis still stopping
       };
-      console.log(`Dashboard: ${svc.url}/   queues: ${svc.url}/admin/queues   metrics: ${svc.url}/metrics`);
+      onShutdown(shutdown);
+      let stack: DemoStack;
+      try {
+        stack = await startDemoStack(env, dataDir, closers);
+      } catch (e) {
+        await shutdown(); // whatever started before the failure stops again
+        throw e;
+      }
+      const { svc, simulated, recorded } = stack;
 
-      const count = o.tasks ?? (simulated ? 24 : 0);
-      if (count > 0) {
-        const producer = createProducer({ connection: svc.redis, config });
-        const summary = await producer.enqueueBatch(demoTasks(count));
-        await producer.close();
-        console.log(`Enqueued demo batch ${summary.batchId} (${summary.total} tasks)`);
-        console.log(`Watch it: ${svc.url}/batches/${summary.batchId}`);
-        const final = await watchBatch(svc, summary.batchId, { progress: process.stderr.isTTY });
+      const batchId = await demoBatch(svc, o.tasks ?? (simulated ? 24 : 0), recorded.demoBatchId);
+      if (batchId) {
+        writeDemoState(dataDir, { ...readDemoState(dataDir), demoBatchId: batchId });
+        console.log(`Watch it: ${svc.url}/batches/${batchId}`);
+        const final = await watchBatch(svc, batchId, { progress: process.stderr.isTTY });
         console.log(
           `Batch ${final.state}: ${final.completed} completed, ${final.partial} partial, ${final.failed} failed, cost $${final.cost.toFixed(2)}`,
         );
-        const tasks = await readBatchTasks(svc, summary.batchId, 0, 3);
+        const tasks = await readBatchTasks(svc, batchId, 0, 3);
         for (const t of tasks)
           for (const out of t.outputs)
             console.log(`  s3://${out.bucket}/${out.key} (${out.contentType}, ${out.size} bytes)`);
-        console.log(`  … status of all: npm run cli -- status ${summary.batchId}`);
+        console.log(`  … status of all: npm run cli -- status ${batchId}`);
         if (o.exit) {
           await shutdown();
           process.exit(final.failed + final.partial === 0 && final.cancelled === 0 ? 0 : 1);
@@ -114,6 +67,24 @@ export function registerDemo(program: Command): void {
         );
       }
       console.log('Serving. Press Ctrl-C to stop (queued and parked tasks stay in Redis).');
-      onShutdown(shutdown);
     });
+}
+
+/** The unfinished demo batch of an interrupted run, or a new one of `count` tasks (none when 0). */
+async function demoBatch(
+  svc: RunningService,
+  count: number,
+  previous: string | undefined,
+): Promise<string | undefined> {
+  const before = previous ? await readBatchStatus(svc, previous) : null;
+  if (previous && before && (before.state === 'running' || before.state === 'enqueuing')) {
+    console.log(`Resuming demo batch ${previous} (${before.total} tasks) from the last run`);
+    return previous;
+  }
+  if (count <= 0) return undefined;
+  const producer = createProducer({ connection: svc.redis, config: svc.config });
+  const summary = await producer.enqueueBatch(demoTasks(count));
+  await producer.close();
+  console.log(`Enqueued demo batch ${summary.batchId} (${summary.total} tasks)`);
+  return summary.batchId;
 }

@@ -2,7 +2,7 @@
 // Re-running a file into the same --batch adds nothing (README "Re-runs"); exit codes: README "Exit codes".
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { BatchValidationError } from '../../errors.js';
 import { type BatchSummary, createProducer } from '../../producer/index.js';
 import { LANES, type Lane } from '../../tasks/job-options.js';
@@ -74,7 +74,7 @@ export function registerEnqueue(program: Command): void {
       if (o.lane !== undefined && !(LANES as readonly string[]).includes(o.lane)) {
         throw new Error(`--lane must be one of ${LANES.join(', ')} (got ${o.lane})`);
       }
-      const config = loadConfig();
+      const config = loadCliConfig();
       if (o.plan && !(await confirmPlan(config, file, o.budget, o.yes === true))) return;
       const batchId = o.batch ?? randomUUID();
       if (!o.batch) {

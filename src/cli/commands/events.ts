@@ -2,7 +2,7 @@
 // health, re-enabling a disabled endpoint, and replaying events to an endpoint from a cursor (each
 // with its original webhook-id, so receivers deduplicate). The running service's dispatcher sends them.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { EventKeys } from '../../events/event-keys.js';
 import { DeliveryLog } from '../../events/outgoing/delivery-log.js';
 import { replayDeliveries } from '../../events/outgoing/replay-deliveries.js';
@@ -18,7 +18,7 @@ export function registerEvents(program: Command): void {
     .description('list event-webhook endpoints with delivered/failed counts and whether they are disabled')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const config = loadConfig();
+      const config = loadCliConfig();
       const ctx = await openContext(config);
       try {
         const list = await new DeliveryLog(
@@ -43,7 +43,7 @@ export function registerEvents(program: Command): void {
     .description('re-enable a disabled endpoint (then replay what it missed)')
     .requiredOption('--endpoint <url>', 'the endpoint URL')
     .action(async (o: { endpoint: string }) => {
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         const was = await new DeliveryLog(
           ctx.redis,
@@ -63,7 +63,7 @@ export function registerEvents(program: Command): void {
     .requiredOption('--from <eventId|time>', 'an event id (<ms>-<seq>, inclusive) or a time (ISO 8601 or ms)')
     .option('--json', 'print JSON')
     .action(async (o: { endpoint: string; from: string; json?: boolean }) => {
-      const config = loadConfig();
+      const config = loadCliConfig();
       const ctx = await openContext(config);
       try {
         const keys = new EventKeys(ctx.tasks.keys);

@@ -1,6 +1,6 @@
 // `kontext-relay status <batchId|taskUUID>`: state, and the outputs of every completed task.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import {
   readBatchStatus,
   readBatchTasks,
@@ -24,7 +24,7 @@ export function registerStatus(program: Command): void {
     )
     .action(async (id: string | undefined, o: { json?: boolean; tenants?: boolean }) => {
       if (!o.tenants && id === undefined) throw new Error('give a batch id or taskUUID, or --tenants');
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         if (o.tenants || id === undefined) {
           printTenants(await ctx.admission.tenants(), o.json ?? false);

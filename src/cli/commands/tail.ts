@@ -1,7 +1,7 @@
 // `kontext-relay tail [--batch id] [--from id] [--types list] [--json]`: completion events live, one
 // line each, until Ctrl-C. Resume after a disconnect with `--from <last id printed>`.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { EventStreamRequestError } from '../../events/event-errors.js';
 import {
   isRelayEventType,
@@ -35,7 +35,7 @@ export function registerTail(program: Command): void {
       if (from !== '$' && !STREAM_ID_PATTERN.test(from))
         throw new EventStreamRequestError('EVENTS_BAD_FROM', 400, `--from must be a stream id, got ${from}`);
       const types = parseTypes(o.types);
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
@@ -115,5 +115,7 @@ function describe(ev: RelayEvent): string {
       const d = ev.data;
       return `tenant ${d.tenant} at its cap (${d.inFlight}/${d.maxInFlight} in flight, ${d.waiting} waiting)`;
     }
+    case 'relay.data_lost':
+      return `Redis lost its data (noticed by ${ev.data.detectedBy}): earlier tasks and batches are gone, workers paused`;
   }
 }

@@ -1,7 +1,7 @@
 // `kontext-relay tenant set <name> [--weight n] [--max-in-flight n]` and `tenant list`: fair-share
 // weights and caps (issue 14), stored in Redis and read by the scheduler at every admission.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { MAX_TENANT_WEIGHT, setTenant } from '../../control/set-tenant.js';
 import { RelayError } from '../../errors.js';
 import type { TenantFigures } from '../../tasks/admission-store.js';
@@ -40,7 +40,7 @@ export function registerTenant(program: Command): void {
     )
     .option('--json', 'print the tenant as JSON')
     .action(async (name: string, o: { weight?: number; maxInFlight?: number; json?: boolean }) => {
-      const config = loadConfig();
+      const config = loadCliConfig();
       const ctx = await openContext(config);
       try {
         const figures = await setTenant(ctx, config, name, {
@@ -61,7 +61,7 @@ export function registerTenant(program: Command): void {
     .description('every tenant: weight, cap, queued, in flight, ended, share of the last minute')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const ctx = await openContext(loadConfig());
+      const ctx = await openContext(loadCliConfig());
       try {
         printTenants(await ctx.admission.tenants(), o.json ?? false);
       } finally {

@@ -1,7 +1,7 @@
 // `kontext-relay wait <batchId>`: wait for a batch to end, riding out Redis restarts; the exit code
 // says how it ended (README "Exit codes").
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load-config.js';
+import { loadCliConfig } from '../../config/load-cli-config.js';
 import { isRedisUnavailable } from '../../tasks/redis-unavailable.js';
 import { exitCodeOf } from '../exit-codes.js';
 import { type CliContext, openContext } from '../open-context.js';
@@ -20,7 +20,7 @@ export function registerWait(program: Command): void {
     .option('--timeout <seconds>', TIMEOUT_HELP, parseTimeoutSeconds)
     .option('--json', 'print the outcome and the batch status as JSON')
     .action(async (batchId: string, o: { timeout?: number; json?: boolean }) => {
-      const config = loadConfig();
+      const config = loadCliConfig();
       const timeoutMs = o.timeout === undefined ? undefined : o.timeout * 1000;
       const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
       const ctx = await openWhenReachable(() => openContext(config), deadline);
