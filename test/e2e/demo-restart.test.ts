@@ -176,7 +176,7 @@ describe('the demo across restarts', () => {
       () => (second.output().includes('Serving.') ? true : undefined),
       () => `the resumed batch to end\n${second.output()}`,
     );
-    expect(second.output()).toContain(`Batch completed: ${TASKS} completed, 0 failed`);
+    expect(second.output()).toContain(`Batch completed: ${TASKS} completed, 0 partial, 0 failed`);
 
     // The CLI, without REDIS_URL, finds the demo's Redis in the data dir.
     const status = await runCli(['status', batchId, '--json'], { DATA_DIR: dataDir });
