@@ -2,6 +2,7 @@
 // action header, like the batch actions): retry or cancel one task, re-enable an event endpoint, and
 // replay an endpoint's events from a cursor with their original webhook-ids.
 import type { Request, Response, Router } from 'express';
+import { recordOperatorAction } from '../control/audit-trail.js';
 import { cancelTask } from '../control/cancel-task.js';
 import { retryTask } from '../control/retry-failed.js';
 import { RelayError } from '../errors.js';
@@ -9,21 +10,36 @@ import { EventKeys } from '../events/event-keys.js';
 import { replayDeliveries } from '../events/outgoing/replay-deliveries.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { deliveryLogOf } from './read-deliveries.js';
+import { accessOf, requireOperator } from './require-operator.js';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
 export function mountOperatorActionRoutes(router: Router, ctx: DashboardContext): void {
-  router.post('/api/tasks/:taskUUID/retry', retryOne(ctx));
-  router.post('/api/tasks/:taskUUID/cancel', cancelOne(ctx));
-  router.post('/api/endpoints/enable', enableEndpoint(ctx));
-  router.post('/api/deliveries/replay', replayEndpoint(ctx));
+  router.post('/api/tasks/:taskUUID/retry', requireOperator, retryOne(ctx));
+  router.post('/api/tasks/:taskUUID/cancel', requireOperator, cancelOne(ctx));
+  router.post('/api/endpoints/enable', requireOperator, enableEndpoint(ctx));
+  router.post('/api/deliveries/replay', requireOperator, replayEndpoint(ctx));
 }
 
 function retryOne(ctx: DashboardContext): Handler {
   return async (req, res) => {
     const taskUUID = String(req.params.taskUUID);
-    const ok = await retryTask(ctx, taskUUID);
+    const rec = await ctx.tasks.get(taskUUID);
+    const ok = await retryTask(ctx, taskUUID, {
+      firstPollAfterMs: ctx.config.FIRST_POLL_AFTER_MS,
+      resultDeadlineMs: ctx.config.RESULT_DEADLINE_MS,
+    });
     ctx.logger.info({ taskUUID, retried: ok }, 'dashboard: retry task');
+    if (ok)
+      await recordOperatorAction(ctx, {
+        actor: accessOf(res).actor,
+        action: 'retry-task',
+        batchId: rec?.batchId,
+        taskUUIDs: [taskUUID],
+        // A failed task runs again whole; a partial one only for its missing slots (at most this many).
+        mayBillImages: rec?.expected ?? null,
+        detail: { state: rec?.state },
+      });
     if (!ok)
       return conflict(res, 'NOT_RETRIABLE', 'only a failed task whose job still exists can be retried');
     res.json({ ok: true, message: 'Task retried: a new provider task, billed again.' });
@@ -35,6 +51,14 @@ function cancelOne(ctx: DashboardContext): Handler {
     const taskUUID = String(req.params.taskUUID);
     const outcome = await cancelTask(ctx, taskUUID);
     ctx.logger.info({ taskUUID, outcome }, 'dashboard: cancel task');
+    if (outcome !== 'notFound' && outcome !== 'alreadyEnded')
+      await recordOperatorAction(ctx, {
+        actor: accessOf(res).actor,
+        action: 'cancel-task',
+        taskUUIDs: [taskUUID],
+        mayBillImages: 0,
+        detail: { outcome },
+      });
     if (outcome === 'notFound') {
       res.status(404).json({ ok: false, code: 'NOT_FOUND', message: `task ${taskUUID} not found` });
       return;
@@ -54,6 +78,13 @@ function enableEndpoint(ctx: DashboardContext): Handler {
     if (!url) return badRequest(res, 'give ?url=');
     const was = await deliveryLogOf(ctx).enable(url);
     ctx.logger.info({ url, wasDisabled: was }, 'dashboard: endpoint re-enabled');
+    await recordOperatorAction(ctx, {
+      actor: accessOf(res).actor,
+      action: 'enable-endpoint',
+      tasks: 0,
+      mayBillImages: 0,
+      detail: { url, wasDisabled: was },
+    });
     res.json({
       ok: true,
       wasDisabled: was,
@@ -76,6 +107,13 @@ function replayEndpoint(ctx: DashboardContext): Handler {
         serviceUrl: ctx.config.EVENTS_WEBHOOK_URL,
       });
       ctx.logger.info({ url, ...r }, 'dashboard: events replayed');
+      await recordOperatorAction(ctx, {
+        actor: accessOf(res).actor,
+        action: 'replay-events',
+        tasks: 0,
+        mayBillImages: 0,
+        detail: { url, from, ...r },
+      });
       res.json({
         ok: true,
         ...r,

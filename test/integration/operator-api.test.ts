@@ -2,6 +2,7 @@
 // header like the batch actions do; task retry/cancel answer by state; replay and re-enable validate
 // their input; the chart and delivery JSON come from recorded state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAuditTrail } from '../../src/control/audit-trail.js';
 import { ACTION_HEADER } from '../../src/dashboard/dashboard-auth.js';
 import { type DashboardPipeline, startDashboardPipeline } from '../helpers/browser.js';
 import { testSecret } from '../helpers/env.js';
@@ -63,9 +64,23 @@ describe('operator action routes', () => {
       expect(r.status).toBe(200);
       expect(await r.json()).toMatchObject({ ok: true, outcome: 'removed' });
       expect((await p.svc.tasks.get(uuid!))?.state).toBe('cancelled');
+      // Audited like the batch actions: who, what, which task, billing nothing.
+      const [entry] = await readAuditTrail(p.svc, { limit: 1 });
+      expect(entry).toMatchObject({ action: 'cancel-task', taskUUIDs: [uuid], mayBillImages: 0 });
+      expect(entry?.actor).toMatch(/^tok_[0-9a-f]{12}$/);
     } finally {
       await p.svc.queue.resume();
     }
+  });
+
+  it('re-enabling an endpoint and replaying its events leave one audit entry each', async () => {
+    const url = 'http%3A%2F%2F127.0.0.1%3A9%2F';
+    expect((await post(`api/endpoints/enable?url=${url}`, act)).status).toBe(200);
+    expect((await post(`api/deliveries/replay?url=${url}&from=0-1`, act)).status).toBe(200);
+    const [replay, enable] = await readAuditTrail(p.svc, { limit: 2 });
+    expect(enable).toMatchObject({ action: 'enable-endpoint', tasks: 0, mayBillImages: 0 });
+    expect(replay).toMatchObject({ action: 'replay-events', tasks: 0, mayBillImages: 0 });
+    expect(replay?.detail).toMatchObject({ url: 'http://127.0.0.1:9/', from: '0-1' });
   });
 
   it('replay refuses a bad cursor and needs url and from', async () => {

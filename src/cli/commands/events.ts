@@ -3,6 +3,7 @@
 // with its original webhook-id, so receivers deduplicate). The running service's dispatcher sends them.
 import type { Command } from 'commander';
 import { loadCliConfig } from '../../config/load-cli-config.js';
+import { cliActor, recordOperatorAction } from '../../control/audit-trail.js';
 import { EventKeys } from '../../events/event-keys.js';
 import { DeliveryLog } from '../../events/outgoing/delivery-log.js';
 import { replayDeliveries } from '../../events/outgoing/replay-deliveries.js';
@@ -50,6 +51,13 @@ export function registerEvents(program: Command): void {
           new EventKeys(ctx.tasks.keys),
           ctx.tasks.keys.events(),
         ).enable(o.endpoint);
+        await recordOperatorAction(ctx, {
+          actor: cliActor(),
+          action: 'enable-endpoint',
+          tasks: 0,
+          mayBillImages: 0,
+          detail: { url: o.endpoint, wasDisabled: was },
+        });
         console.log(was ? `${o.endpoint}: re-enabled` : `${o.endpoint}: was not disabled`);
       } finally {
         await ctx.close();
@@ -79,6 +87,13 @@ export function registerEvents(program: Command): void {
           url: o.endpoint,
           from: o.from,
           serviceUrl: config.EVENTS_WEBHOOK_URL,
+        });
+        await recordOperatorAction(ctx, {
+          actor: cliActor(),
+          action: 'replay-events',
+          tasks: 0,
+          mayBillImages: 0,
+          detail: { url: o.endpoint, from: o.from, ...r },
         });
         if (o.json) console.log(JSON.stringify(r));
         else
