@@ -1,26 +1,12 @@
 // Crash recovery with real processes: a worker process and a webhook-server process run a batch
 // against a simulator process; both are SIGKILLed mid-batch and restarted. Durable state in Redis,
 // job locks, the provider's webhook retries and polling must bring every task home exactly once.
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { readBatchStatus } from '../../src/status/read-status.js';
-import { testRedisUrl, testS3Endpoint, testSecret, uniqueId } from '../helpers/env.js';
-import { freePort } from '../helpers/free-port.js';
 import { checkRunInvariants, expectInvariants } from '../helpers/invariants-table.js';
-import {
-  describeOutputs,
-  type ManagedProcess,
-  relayEnv,
-  startRelayRole,
-  startSimulatorProcess,
-  stopAll,
-} from '../helpers/processes.js';
-import {
-  ended,
-  openObserver,
-  type RelayObserver,
-  until,
-  waitForBatchEnd,
-} from '../helpers/relay-observer.js';
+import { processRelayEnv, useProcessRig } from '../helpers/process-rig.js';
+import { describeOutputs, startRelayRole, startSimulatorProcess } from '../helpers/processes.js';
+import { ended, until, waitForBatchEnd } from '../helpers/relay-observer.js';
 import { printTable } from '../helpers/text-table.js';
 
 const TASKS = 60;
@@ -32,14 +18,7 @@ const REFUSED_WEBHOOKS = 3;
 const STEP_TIMEOUT_MS = 30_000;
 const BATCH_TIMEOUT_MS = 60_000;
 
-let procs: ManagedProcess[] = [];
-let obs: RelayObserver | undefined;
-afterEach(async () => {
-  await stopAll(...procs);
-  await obs?.close();
-  procs = [];
-  obs = undefined;
-});
+const rig = useProcessRig();
 
 const task = (i: number) => ({
   positivePrompt: `crash recovery prompt ${i}`,
@@ -55,29 +34,20 @@ describe('crash recovery with real processes', () => {
   it('a batch survives SIGKILL of the worker and of the webhook server: nothing lost, nothing stored twice', async () => {
     const started = Date.now();
     const secs = () => ((Date.now() - started) / 1000).toFixed(1);
-    const id = uniqueId('cr');
-    const simPort = await freePort();
-    const env = relayEnv({
-      redisUrl: testRedisUrl(),
-      s3Endpoint: testS3Endpoint(),
-      providerUrl: `http://127.0.0.1:${simPort}/v1`,
-      webhookPort: await freePort(),
-      queuePrefix: `kr-${id}`,
-      bucket: `b-${id}`,
-      secret: testSecret(),
-      extra: { SUBMIT_RATE_MAX: String(SUBMIT_RATE), SUBMIT_RATE_DURATION_MS: '1000' },
+    const { env, simPort } = await processRelayEnv('cr', {
+      SUBMIT_RATE_MAX: String(SUBMIT_RATE),
+      SUBMIT_RATE_DURATION_MS: '1000',
     });
     const [sim, webhook, worker] = await Promise.all([
       startSimulatorProcess({ port: simPort, latency: { minMs: 200, maxMs: 800 } }),
       startRelayRole({ role: 'webhook', env, lockMs: LOCK_MS }),
       startRelayRole({ role: 'worker', env, lockMs: LOCK_MS }),
     ]);
-    procs.push(sim, webhook, worker);
+    rig.procs.push(sim, webhook, worker);
     const tReady = secs();
     const mine = [sim, webhook, worker];
     onTestFailed(() => console.error(describeOutputs(mine)));
-    obs = openObserver(env);
-    const o = obs;
+    const o = rig.observe(env);
 
     const batch = await o.producer.enqueueBatch(Array.from({ length: TASKS }, (_, i) => task(i)));
     expect(batch.total).toBe(TASKS);

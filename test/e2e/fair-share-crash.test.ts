@@ -2,21 +2,14 @@
 // SIGKILLed while the slots are full. Its admitted tasks keep their slots through BullMQ's stalled-job
 // recovery (admission is idempotent), a slot leaked by a crash between a task's end and its release
 // comes back through the sweep, and the batch completes without ever exceeding the cap.
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { readBatchTasks } from '../../src/status/read-status.js';
 import { AdmissionStore } from '../../src/tasks/admission-store.js';
-import { testRedisUrl, testS3Endpoint, testSecret, uniqueId } from '../helpers/env.js';
+import { uniqueId } from '../helpers/env.js';
 import { maxOverlap } from '../helpers/fair-share.js';
-import { freePort } from '../helpers/free-port.js';
-import {
-  describeOutputs,
-  type ManagedProcess,
-  relayEnv,
-  startRelayRole,
-  startSimulatorProcess,
-  stopAll,
-} from '../helpers/processes.js';
-import { openObserver, type RelayObserver, until, waitForBatchEnd } from '../helpers/relay-observer.js';
+import { processRelayEnv, useProcessRig } from '../helpers/process-rig.js';
+import { describeOutputs, startRelayRole, startSimulatorProcess } from '../helpers/processes.js';
+import { until, waitForBatchEnd } from '../helpers/relay-observer.js';
 
 const CAP = 6;
 const TASKS = 60;
@@ -24,39 +17,21 @@ const LOCK_MS = 3000;
 const STEP_TIMEOUT_MS = 30_000;
 const BATCH_TIMEOUT_MS = 90_000;
 
-let procs: ManagedProcess[] = [];
-let obs: RelayObserver | undefined;
-afterEach(async () => {
-  await stopAll(...procs);
-  await obs?.close();
-  procs = [];
-  obs = undefined;
-});
+const rig = useProcessRig();
 
 describe('fair share: crash of a worker holding admitted slots', () => {
   it('SIGKILL of one of two workers: its slots come back and the batch completes within the cap', async () => {
     const id = uniqueId('fs');
-    const simPort = await freePort();
-    const env = relayEnv({
-      redisUrl: testRedisUrl(),
-      s3Endpoint: testS3Endpoint(),
-      providerUrl: `http://127.0.0.1:${simPort}/v1`,
-      webhookPort: await freePort(),
-      queuePrefix: `kr-${id}`,
-      bucket: `b-${id}`,
-      secret: testSecret(),
-      extra: { MAX_IN_FLIGHT: String(CAP) },
-    });
+    const { env, simPort } = await processRelayEnv('fs', { MAX_IN_FLIGHT: String(CAP) });
     const [sim, webhook, w1, w2] = await Promise.all([
       startSimulatorProcess({ port: simPort, latency: { minMs: 300, maxMs: 900 } }),
       startRelayRole({ role: 'webhook', env, lockMs: LOCK_MS }),
       startRelayRole({ role: 'worker', env, lockMs: LOCK_MS, name: 'worker-1' }),
       startRelayRole({ role: 'worker', env, lockMs: LOCK_MS, name: 'worker-2' }),
     ]);
-    procs.push(sim, webhook, w1, w2);
-    onTestFailed(() => console.error(describeOutputs(procs)));
-    obs = openObserver(env);
-    const o = obs;
+    rig.procs.push(sim, webhook, w1, w2);
+    onTestFailed(() => console.error(describeOutputs(rig.procs)));
+    const o = rig.observe(env);
     const admission = new AdmissionStore(o.redis, o.tasks.keys, o.queue.toKey(''));
     // A slot held by a task that vanished (its worker died after the task ended and its job was
     // removed, before the release): only the sweep can return it.

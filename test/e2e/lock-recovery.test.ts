@@ -3,19 +3,11 @@
 // job on one pass and moves it on the next), with the default lock settings.
 // The bound is the deadline of the wait, taken from the config: with BullMQ's own defaults (30 s)
 // the wait would fail.
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { testRedisUrl, testS3Endpoint, testSecret, uniqueId } from '../helpers/env.js';
-import { freePort } from '../helpers/free-port.js';
-import {
-  describeOutputs,
-  type ManagedProcess,
-  relayEnv,
-  startRelayRole,
-  startSimulatorProcess,
-  stopAll,
-} from '../helpers/processes.js';
-import { openObserver, type RelayObserver, until, waitForBatchEnd } from '../helpers/relay-observer.js';
+import { processRelayEnv, useProcessRig } from '../helpers/process-rig.js';
+import { describeOutputs, startRelayRole, startSimulatorProcess } from '../helpers/processes.js';
+import { until, waitForBatchEnd } from '../helpers/relay-observer.js';
 
 const TASKS = 6;
 /** The provider answers a submit only after the task's first webhook: submits stay active this long. */
@@ -24,28 +16,11 @@ const SUBMIT_HOLD_MS = 4000;
 const SLACK_MS = 2000;
 const STEP_TIMEOUT_MS = 30_000;
 
-let procs: ManagedProcess[] = [];
-let obs: RelayObserver | undefined;
-afterEach(async () => {
-  await stopAll(...procs);
-  await obs?.close();
-  procs = [];
-  obs = undefined;
-});
+const rig = useProcessRig();
 
 describe('crash recovery bound', () => {
   it('jobs held by a SIGKILLed worker resume within LOCK_DURATION_MS + 2 × STALLED_INTERVAL_MS', async () => {
-    const id = uniqueId('lk');
-    const simPort = await freePort();
-    const env = relayEnv({
-      redisUrl: testRedisUrl(),
-      s3Endpoint: testS3Endpoint(),
-      providerUrl: `http://127.0.0.1:${simPort}/v1`,
-      webhookPort: await freePort(),
-      queuePrefix: `kr-${id}`,
-      bucket: `b-${id}`,
-      secret: testSecret(),
-    });
+    const { env, simPort } = await processRelayEnv('lk');
     const defaults = loadConfig(env);
     const bound = defaults.LOCK_DURATION_MS + 2 * defaults.STALLED_INTERVAL_MS;
     const [sim, webhook, worker] = await Promise.all([
@@ -57,10 +32,9 @@ describe('crash recovery bound', () => {
       startRelayRole({ role: 'webhook', env, lockMs: 'config' }),
       startRelayRole({ role: 'worker', env, lockMs: 'config' }),
     ]);
-    procs.push(sim, webhook, worker);
+    rig.procs.push(sim, webhook, worker);
     onTestFailed(() => console.error(describeOutputs([sim, webhook, worker])));
-    obs = openObserver(env);
-    const o = obs;
+    const o = rig.observe(env);
 
     const batch = await o.producer.enqueueBatch(
       Array.from({ length: TASKS }, (_, i) => ({ positivePrompt: `lock ${i}`, width: 1024, height: 1024 })),
