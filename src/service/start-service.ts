@@ -14,13 +14,10 @@ import { fetchPolicyFromConfig } from '../outputs/fetch-policy.js';
 import { createOutputDispatcher } from '../outputs/guarded-dispatcher.js';
 import { RunwareClient } from '../provider/runware-client.js';
 import { ObjectStore } from '../storage/object-store.js';
-import { AdmissionStore } from '../tasks/admission-store.js';
-import { BatchStore } from '../tasks/batch-store.js';
 import { DeliveryStats } from '../tasks/delivery-stats.js';
 import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
-import { openQueue, type TaskQueue } from '../tasks/queue.js';
 import { connectRedis } from '../tasks/redis-connection.js';
-import { type RedisClient, TaskStore } from '../tasks/task-store.js';
+import { closeRelayState, openRelayState, type RelayState } from '../tasks/relay-state.js';
 import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
 import { PollPlanner } from '../worker/poll-planner.js';
@@ -39,13 +36,9 @@ function webhookSecrets(current: string, previous: string | undefined): string[]
 /** Longer than common load balancers' idle timeouts, so they close first. */
 const HTTP_KEEP_ALIVE_MS = 65_000;
 
-export interface ServiceContext {
+/** The Redis-side state (openRelayState) plus what a service adds: its config, S3, metrics and logger. */
+export interface ServiceContext extends RelayState {
   config: Config;
-  redis: RedisClient;
-  queue: TaskQueue;
-  tasks: TaskStore;
-  batches: BatchStore;
-  admission: AdmissionStore;
   store: ObjectStore;
   metrics: RelayMetrics;
   logger: Logger;
@@ -78,10 +71,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     );
   // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
   const redis = await connectRedis(config);
-  const queue = openQueue(config, redis);
+  const state = openRelayState(config, redis);
+  const { queue, tasks } = state;
   // Connection errors (e.g. Redis restarting) are logged, not thrown: ioredis reconnects by itself.
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
-  const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   const store = ObjectStore.fromConfig(config);
   await store.ensureBucket();
   const metrics = new RelayMetrics();
@@ -93,12 +86,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
   collectWebhookLoss(metrics, delivery);
   const ctx: ServiceContext = {
+    ...state,
     config,
-    redis,
-    queue,
-    tasks,
-    batches: new BatchStore(redis, tasks.keys),
-    admission: new AdmissionStore(redis, tasks.keys, queue.toKey('')),
     store,
     metrics,
     logger,
@@ -121,6 +110,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       {
         config,
         tasks,
+        batches: state.batches,
         client,
         store,
         fetchPolicy,
@@ -202,7 +192,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     url,
     async close() {
       for (const c of closers.reverse()) await c();
-      await queue.close();
+      await closeRelayState(state);
       redis.disconnect();
     },
   };

@@ -20,6 +20,9 @@ export interface RelayState {
 
 export type StateConfig = Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX'>;
 
+/** The task and batch records with the queue: what status reads, operator actions and budgets work on. */
+export type RecordsState = Pick<RelayState, 'queue' | 'tasks' | 'batches'>;
+
 /** Open the state over `redis`. Closing it (closeRelayState) closes the queue, not the connection. */
 export function openRelayState(config: StateConfig, redis: RedisClient): RelayState {
   const queue = openQueue(config, redis);
