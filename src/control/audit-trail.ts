@@ -2,7 +2,7 @@
 // when) appended to a bounded Redis stream and, in the same MULTI, to the events stream as
 // `operator.action`, so the trail and the event never disagree. Who is a token id or `cli@<host>`.
 import { hostname } from 'node:os';
-import { type OperatorActionData, parseStreamEntry } from '../events/event-types.js';
+import { eventStreamFields, type OperatorActionData, parseStreamEntry } from '../contract/relay-events.js';
 import { EVENTS_STREAM_MAX_LEN, type TaskKeys } from '../tasks/keys.js';
 import type { RedisClient } from '../tasks/task-store.js';
 
@@ -57,13 +57,18 @@ export async function recordOperatorAction(
     mayBillImages: a.mayBillImages,
     ...(a.detail ? { detail: a.detail } : {}),
   };
-  const fields = ['type', 'operator.action', 'taskUUID', '', 'batchId', a.batchId ?? '', 'at', String(now)];
-  const json = JSON.stringify(data);
+  const fields = eventStreamFields({
+    type: 'operator.action',
+    taskUUID: '',
+    batchId: a.batchId ?? '',
+    at: String(now),
+    data: JSON.stringify(data),
+  });
   const keys = ctx.tasks.keys;
   const r = await ctx.redis
     .multi()
-    .xadd(auditKey(keys), 'MAXLEN', '~', AUDIT_STREAM_MAX_LEN, '*', ...fields, 'data', json)
-    .xadd(keys.events(), 'MAXLEN', '~', EVENTS_STREAM_MAX_LEN, '*', ...fields, 'data', json)
+    .xadd(auditKey(keys), 'MAXLEN', '~', AUDIT_STREAM_MAX_LEN, '*', ...fields)
+    .xadd(keys.events(), 'MAXLEN', '~', EVENTS_STREAM_MAX_LEN, '*', ...fields)
     .exec();
   const failed = r?.find(([err]) => err);
   if (!r || failed) throw failed?.[0] ?? new Error('audit MULTI was discarded');

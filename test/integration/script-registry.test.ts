@@ -2,7 +2,9 @@
 // replies read through named codes. Real Redis.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_STREAM_FIELDS, parseStreamEntry } from '../../src/contract/relay-events.js';
 import { TaskKeys } from '../../src/tasks/keys.js';
+import { APPEND_EVENT } from '../../src/tasks/lua/append-event.js';
 import { codeOf, SCRIPT_CODES, ScriptCodeError } from '../../src/tasks/lua/script-codes.js';
 import { SCRIPTS, scripted } from '../../src/tasks/lua/script-registry.js';
 import { testRedisUrl, uniqueId } from '../helpers/env.js';
@@ -38,6 +40,36 @@ describe('script registry', () => {
       const used = [...def.lua.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));
       expect(Math.max(0, ...used), name).toBeLessThanOrEqual(def.numberOfKeys);
     }
+  });
+
+  it('appends to the events stream only through the one fragment, with the contract field layout', () => {
+    const own = APPEND_EVENT.trim();
+    for (const [name, def] of Object.entries(SCRIPTS)) {
+      const rest = def.lua.replace(own, '');
+      const xadds = rest.match(/'XADD'/g)?.length ?? 0;
+      // The delivery log appends to its own attempts stream (not the events stream) directly.
+      expect(xadds, name).toBe(name === 'krRecordAttempt' ? 1 : 0);
+      if (/appendEvent\(/.test(rest)) expect(def.lua, name).toContain(own);
+    }
+    expect(APPEND_EVENT).toContain(EVENT_STREAM_FIELDS.map((f) => `'${f}', ev_${f}`).join(', '));
+  });
+
+  it('writes entries the contract schema reads back', async () => {
+    const stream = `kr-${uniqueId()}:events`;
+    const lua = `${APPEND_EVENT}\nreturn appendEvent(KEYS[1], ARGV[1], 'batch.resumed', '', 'b1', '1700000000000', ARGV[2])`;
+    const id = String(await redis.eval(lua, 1, stream, 100, JSON.stringify({ budgetUsd: 5 })));
+    const entries = await redis.xrange(stream, '-', '+');
+    expect(entries).toHaveLength(1);
+    const [readId, fields] = entries[0] as [string, string[]];
+    expect(readId).toBe(id);
+    expect(parseStreamEntry(readId, fields)).toEqual({
+      id,
+      type: 'batch.resumed',
+      batchId: 'b1',
+      at: 1700000000000,
+      data: { budgetUsd: 5 },
+    });
+    await redis.del(stream);
   });
 
   it('registers every script on a connection once and runs them by name', async () => {
