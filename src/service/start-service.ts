@@ -8,6 +8,7 @@ import type { Config } from '../config/load-config.js';
 import { SECRET_MIN_CHARS } from '../config/secret-policy.js';
 import { ConfigError } from '../errors.js';
 import { dispatcherOptionsFromConfig, startEventDispatcher } from '../events/index.js';
+import { errorToHttp } from '../http/error-to-http.js';
 import { createLogger, type Logger } from '../log.js';
 import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { fetchPolicyFromConfig } from '../outputs/fetch-policy.js';
@@ -18,7 +19,7 @@ import { DeliveryStats } from '../tasks/delivery-stats.js';
 import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { connectRedis } from '../tasks/redis-connection.js';
 import { closeRelayState, openRelayState, type RelayState } from '../tasks/relay-state.js';
-import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
+import { mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
 import { PollPlanner } from '../worker/poll-planner.js';
 import { guardMetrics } from './metrics-access.js';
@@ -160,7 +161,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       );
       await opts.mount?.(app, ctx);
     }
-    app.use(errorToHttp);
+    app.use(errorToHttp(logger));
     const port = serves ? config.PORT : (config.METRICS_PORT ?? 0);
     const listening = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(port, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
