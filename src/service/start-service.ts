@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Config } from '../config/load-config.js';
-import { SECRET_MIN_CHARS } from '../config/secret-policy.js';
+import { EVENTS_URL_NEEDS_SECRET, SECRET_MIN_CHARS } from '../config/secret-policy.js';
 import { ConfigError } from '../errors.js';
 import { dispatcherOptionsFromConfig, startEventDispatcher } from '../events/index.js';
 import { errorToHttp } from '../http/error-to-http.js';
@@ -70,6 +70,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     throw new ConfigError(
       `WEBHOOK_SECRET must be set (at least ${SECRET_MIN_CHARS} characters: kontext-relay secret WEBHOOK_SECRET)`,
     );
+  if (config.EVENTS_WEBHOOK_URL && !config.EVENTS_WEBHOOK_SECRET)
+    throw new ConfigError(EVENTS_URL_NEEDS_SECRET);
   // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
   const redis = await connectRedis(config);
   const state = openRelayState(config, redis);
