@@ -4,17 +4,15 @@
 import { hostname } from 'node:os';
 import { eventStreamFields, type OperatorActionData, parseStreamEntry } from '../contract/relay-events.js';
 import { EVENTS_STREAM_MAX_LEN, type TaskKeys } from '../tasks/keys.js';
-import type { RedisClient } from '../tasks/task-store.js';
+import type { RelayState } from '../tasks/relay-state.js';
 
 /** Entries kept in the audit stream (approximate trim, like the events stream). */
 export const AUDIT_STREAM_MAX_LEN = 100_000;
 /** Task ids listed per entry; `tasks` still counts every one. */
 export const AUDIT_TASKS_LISTED = 100;
 
-export interface AuditContext {
-  redis: RedisClient;
-  tasks: { keys: TaskKeys };
-}
+/** The connection and key layout of openRelayState (a whole RelayState fits). */
+export type AuditContext = Pick<RelayState, 'redis'> & { tasks: Pick<RelayState['tasks'], 'keys'> };
 
 export interface OperatorAction {
   actor: string;
