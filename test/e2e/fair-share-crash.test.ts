@@ -4,7 +4,7 @@
 // comes back through the sweep, and the batch completes without ever exceeding the cap.
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { readBatchTasks } from '../../src/status/read-status.js';
-import { testRedisUrl, testS3Endpoint, uniqueId } from '../helpers/env.js';
+import { testRedisUrl, testS3Endpoint, testSecret, uniqueId } from '../helpers/env.js';
 import { maxOverlap } from '../helpers/fair-share.js';
 import { freePort } from '../helpers/free-port.js';
 import {
@@ -43,7 +43,7 @@ describe('fair share: crash of a worker holding admitted slots', () => {
       webhookPort: await freePort(),
       queuePrefix: `kr-${id}`,
       bucket: `b-${id}`,
-      secret: `secret-${id}-0123456789`,
+      secret: testSecret(),
       extra: { MAX_IN_FLIGHT: String(CAP) },
     });
     const [sim, webhook, w1, w2] = await Promise.all([
