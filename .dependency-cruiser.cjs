@@ -25,7 +25,7 @@ module.exports = {
     {
       name: 'infrastructure-not-services',
       severity: 'error',
-      from: { path: '^src/(tasks|storage|provider|config|outputs|tokens)' },
+      from: { path: '^src/(tasks|storage|provider|config|outputs|tokens|http)' },
       to: { path: '^src/(producer|worker|webhook|events|status|control|relay|service|metrics|dashboard|cli)' },
     },
     {

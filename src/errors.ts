@@ -90,14 +90,17 @@ export class ProviderError extends RelayError {
   }
 }
 
-/** A webhook call we refuse. Carries its own HTTP status, as octokit's webhook errors do. */
-export class WebhookError extends RelayError {
+/** A request refused at an HTTP edge: carries its own status, as octokit's webhook errors do. */
+export class HttpRequestError extends RelayError {
   readonly status: number;
   constructor(code: string, status: number, message: string) {
     super(code, message);
     this.status = status;
   }
 }
+
+/** A webhook call we refuse. */
+export class WebhookError extends HttpRequestError {}
 
 /** Refused or failed fetch/decode of a result's bytes (SSRF guard, size limit, not an image). */
 export class OutputFetchError extends RelayError {

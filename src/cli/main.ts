@@ -2,7 +2,6 @@
 // The kontext-relay command line: thin commands over the library modules.
 import './demo-preflight.js'; // first: it may refuse before anything else loads
 import { Command } from 'commander';
-import { ConfigError, RelayError } from '../errors.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
@@ -17,7 +16,7 @@ import { registerStatus } from './commands/status.js';
 import { registerTail } from './commands/tail.js';
 import { registerTenant } from './commands/tenant.js';
 import { registerWait } from './commands/wait.js';
-import { EXIT } from './exit-codes.js';
+import { reportError } from './explain-error.js';
 
 const program = new Command('kontext-relay')
   .description('Queue-driven image generation with Runware imageInference (FLUX.1 Kontext [pro])')
@@ -39,7 +38,6 @@ registerWait(program);
 registerTenant(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);
-  else console.error(e);
-  process.exit(e instanceof ConfigError ? EXIT.CONFIG : EXIT.FAILURES);
+  // One line (and a hint when the user can fix it) instead of a stack: see explain-error.ts.
+  process.exit(reportError(e));
 });

@@ -10,7 +10,9 @@ export interface CliContext extends RelayState {
 /** Async because a plain REDIS_URL may name one node of a Redis Cluster: connectRedis finds out. */
 export async function openContext(config: Config): Promise<CliContext> {
   const redis = await connectRedis(config, { maxRetriesPerRequest: 3 });
-  const state = openRelayState(config, redis);
+  // The commands that write do so through the stores; opening the context itself writes nothing
+  // (so `cancel` of an unknown batch leaves Redis as it found it).
+  const state = openRelayState(config, redis, { writeMeta: false });
   // ioredis reconnects on its own; say so once per outage instead of once per reconnect attempt.
   let reported = false;
   const report = (err: Error) => {

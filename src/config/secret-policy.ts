@@ -49,3 +49,9 @@ export function eventsSecretProblem(value: string): string | undefined {
     return `must encode at least ${EVENTS_SECRET_MIN_BYTES} bytes after whsec_: generate one with \`kontext-relay secret\``;
   return undefined;
 }
+
+/** Why --callback (and EVENTS_WEBHOOK_URL) are refused without EVENTS_WEBHOOK_SECRET. */
+export const CALLBACK_NEEDS_SECRET =
+  '--callback needs EVENTS_WEBHOOK_SECRET: completion events are signed with it, and without it the service never calls a callback URL (make one with: kontext-relay secret EVENTS_WEBHOOK_SECRET)';
+export const EVENTS_URL_NEEDS_SECRET =
+  'EVENTS_WEBHOOK_URL is set but EVENTS_WEBHOOK_SECRET is not: completion events are signed with it, and none would be sent (make one with: kontext-relay secret EVENTS_WEBHOOK_SECRET)';

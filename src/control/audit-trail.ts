@@ -2,19 +2,17 @@
 // when) appended to a bounded Redis stream and, in the same MULTI, to the events stream as
 // `operator.action`, so the trail and the event never disagree. Who is a token id or `cli@<host>`.
 import { hostname } from 'node:os';
-import { type OperatorActionData, parseStreamEntry } from '../events/event-types.js';
+import { eventStreamFields, type OperatorActionData, parseStreamEntry } from '../contract/relay-events.js';
 import { EVENTS_STREAM_MAX_LEN, type TaskKeys } from '../tasks/keys.js';
-import type { RedisClient } from '../tasks/task-store.js';
+import type { RelayState } from '../tasks/relay-state.js';
 
 /** Entries kept in the audit stream (approximate trim, like the events stream). */
 export const AUDIT_STREAM_MAX_LEN = 100_000;
 /** Task ids listed per entry; `tasks` still counts every one. */
 export const AUDIT_TASKS_LISTED = 100;
 
-export interface AuditContext {
-  redis: RedisClient;
-  tasks: { keys: TaskKeys };
-}
+/** The connection and key layout of openRelayState (a whole RelayState fits). */
+export type AuditContext = Pick<RelayState, 'redis'> & { tasks: Pick<RelayState['tasks'], 'keys'> };
 
 export interface OperatorAction {
   actor: string;
@@ -57,13 +55,18 @@ export async function recordOperatorAction(
     mayBillImages: a.mayBillImages,
     ...(a.detail ? { detail: a.detail } : {}),
   };
-  const fields = ['type', 'operator.action', 'taskUUID', '', 'batchId', a.batchId ?? '', 'at', String(now)];
-  const json = JSON.stringify(data);
+  const fields = eventStreamFields({
+    type: 'operator.action',
+    taskUUID: '',
+    batchId: a.batchId ?? '',
+    at: String(now),
+    data: JSON.stringify(data),
+  });
   const keys = ctx.tasks.keys;
   const r = await ctx.redis
     .multi()
-    .xadd(auditKey(keys), 'MAXLEN', '~', AUDIT_STREAM_MAX_LEN, '*', ...fields, 'data', json)
-    .xadd(keys.events(), 'MAXLEN', '~', EVENTS_STREAM_MAX_LEN, '*', ...fields, 'data', json)
+    .xadd(auditKey(keys), 'MAXLEN', '~', AUDIT_STREAM_MAX_LEN, '*', ...fields)
+    .xadd(keys.events(), 'MAXLEN', '~', EVENTS_STREAM_MAX_LEN, '*', ...fields)
     .exec();
   const failed = r?.find(([err]) => err);
   if (!r || failed) throw failed?.[0] ?? new Error('audit MULTI was discarded');

@@ -1,7 +1,7 @@
 // What operator actions need: the queue and the task and batch records.
-import type { RelayState } from '../tasks/relay-state.js';
+import type { RecordsState } from '../tasks/relay-state.js';
 
-export type ControlContext = Pick<RelayState, 'queue' | 'tasks' | 'batches'>;
+export type ControlContext = RecordsState;
 
 /** Batch tasks are walked in pages of this size, so a 100k batch never loads at once. */
 export const CONTROL_PAGE = 500;

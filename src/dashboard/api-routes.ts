@@ -8,7 +8,6 @@ import {
   retryFailedAction,
   setBudgetAction,
 } from '../control/operator-actions.js';
-import { BudgetInputError } from '../events/event-errors.js';
 import { readTaskStatus } from '../status/read-status.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { findBatchTasks } from './find-batch-tasks.js';
@@ -95,14 +94,10 @@ export function mountApiRoutes(router: Router, ctx: DashboardContext): void {
         return;
       }
       if (!(await ctx.batches.get(batchId))) return notFound(res, `batch ${batchId}`);
-      try {
-        const change = await setBudgetAction(ctx, accessOf(res).actor, batchId, usd);
-        ctx.logger.info(change, 'dashboard: budget set');
-        res.json({ ok: true, ...change });
-      } catch (e) {
-        if (!(e instanceof BudgetInputError)) throw e;
-        res.status(400).json({ ok: false, code: e.code, message: e.message });
-      }
+      // A BudgetInputError answers 400 BUDGET_INVALID through http/error-to-http.ts.
+      const change = await setBudgetAction(ctx, accessOf(res).actor, batchId, usd);
+      ctx.logger.info(change, 'dashboard: budget set');
+      res.json({ ok: true, ...change });
     },
   );
 }

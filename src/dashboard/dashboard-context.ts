@@ -1,9 +1,8 @@
-// What the dashboard reads and acts on: the service's queue, task and batch stores, Redis and S3.
-// A subset of ServiceContext, so tests and other hosts can build it without a whole service.
+// What the dashboard reads and acts on: the Redis-side state (openRelayState) plus the service's config,
+// S3 and logger. A subset of ServiceContext, so tests and other hosts can build it without a whole service.
 import type { ServiceContext } from '../service/start-service.js';
+import type { RelayState } from '../tasks/relay-state.js';
 
-export type DashboardContext = Pick<
-  ServiceContext,
-  'config' | 'redis' | 'queue' | 'tasks' | 'batches' | 'store' | 'logger'
-> &
-  Partial<Pick<ServiceContext, 'admission'>>;
+export type DashboardContext = Pick<RelayState, 'redis' | 'queue' | 'tasks' | 'batches'> &
+  Pick<ServiceContext, 'config' | 'store' | 'logger'> &
+  Partial<Pick<RelayState, 'admission'>>;

@@ -124,10 +124,13 @@ async function matchChunk(
   for (const id of ids) {
     pipe.hget(ctx.tasks.keys.task(id), 'state');
     pipe.zscore(ctx.tasks.keys.inflight(), id);
-    if (q) pipe.hget(ctx.queue.toKey(id), 'data');
   }
-  const res = (await pipe.exec()) ?? [];
-  const per = q ? 3 : 2;
+  // The prompt lives in the job's data: read through BullMQ's public Queue.getJob, concurrently.
+  const [res, jobs] = await Promise.all([
+    pipe.exec().then((r) => r ?? []),
+    q ? Promise.all(ids.map((id) => ctx.queue.getJob(id))) : [],
+  ]);
+  const per = 2;
   const now = Date.now();
   return ids.map((id, i) => {
     const state = (res[i * per]?.[1] as string | null) ?? 'queued';
@@ -135,12 +138,7 @@ async function matchChunk(
     const overdue = due !== null && due !== undefined && Number(due) < now;
     if (!passesStatus(state, overdue, status)) return false;
     if (!q) return true;
-    return (
-      id.toLowerCase().includes(q) ||
-      promptOf(res[i * per + 2]?.[1])
-        .toLowerCase()
-        .includes(q)
-    );
+    return id.toLowerCase().includes(q) || promptOf(jobs[i]?.data).toLowerCase().includes(q);
   });
 }
 
@@ -157,12 +155,6 @@ function passesStatus(state: string, overdue: boolean, filter: TaskFilter): bool
   }
 }
 
-function promptOf(jobData: unknown): string {
-  if (typeof jobData !== 'string') return '';
-  try {
-    const data = JSON.parse(jobData) as { task?: { positivePrompt?: unknown } };
-    return typeof data.task?.positivePrompt === 'string' ? data.task.positivePrompt : '';
-  } catch {
-    return '';
-  }
+function promptOf(data: { task?: { positivePrompt?: unknown } } | undefined): string {
+  return typeof data?.task?.positivePrompt === 'string' ? data.task.positivePrompt : '';
 }

@@ -2,12 +2,14 @@
 // pages, JSON API, live stream and media routes. Only the dashboard's own paths are behind its auth;
 // a token is required whenever the server listens beyond loopback. Viewer tokens read everything and act
 // on nothing: every non-GET request of theirs gets 403, and their bull-board is built read-only.
+
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { type Express, Router } from 'express';
 import { secretProblem } from '../config/secret-policy.js';
 import { ConfigError } from '../errors.js';
+import { errorToHttp } from '../http/error-to-http.js';
 import { mountApiRoutes } from './api-routes.js';
 import { mountAuditRoutes } from './audit-routes.js';
 import { mountBatchStream } from './batch-stream.js';
@@ -94,6 +96,8 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
   );
   dashboard.use(api);
   dashboard.use(pages);
+  // Errors in the dashboard's routes get the same answers as the rest of the service's.
+  dashboard.use(errorToHttp(ctx.logger));
   app.use(basePath, dashboard);
   ctx.logger.info(
     { basePath, auth: token ? 'token' : 'loopback only', viewers: viewerTokens.length, imageProxy },

@@ -1,18 +1,14 @@
 // Setting a batch's budget (USD). When the batch was held by the budget gate, this releases it
 // (appending batch.resumed once) and wakes its parked tasks at once rather than at their next re-check.
 import { NotFoundError } from '../errors.js';
-import type { BatchStore } from '../tasks/batch-store.js';
-import type { TaskQueue } from '../tasks/queue.js';
+import type { RelayState } from '../tasks/relay-state.js';
 import { wakeJob } from '../tasks/wake-job.js';
 import { BudgetInputError } from './event-errors.js';
 
 /** Tasks examined per round trip while looking for parked ones. */
 const WAKE_PAGE = 500;
 
-export interface BudgetContext {
-  queue: TaskQueue;
-  batches: BatchStore;
-}
+export type BudgetContext = Pick<RelayState, 'queue' | 'batches'>;
 
 export interface BudgetChange {
   batchId: string;

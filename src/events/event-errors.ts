@@ -1,6 +1,6 @@
 // The events module's errors, in the shared vocabulary (RelayError with a stable code). Errors that an
-// HTTP route raises carry their own status, which the service's error handler reads.
-import { RelayError } from '../errors.js';
+// HTTP route raises are HttpRequestErrors: they carry their own status (http/error-to-http.ts).
+import { HttpRequestError, RelayError } from '../errors.js';
 
 /** waitForTask / waitForBatch gave up before the task or batch ended. */
 export class EventWaitTimeoutError extends RelayError {
@@ -13,15 +13,7 @@ export class EventWaitTimeoutError extends RelayError {
 }
 
 /** A bad or unauthorised request for the events stream. */
-export class EventStreamRequestError extends RelayError {
-  constructor(
-    code: string,
-    readonly status: number,
-    message: string,
-  ) {
-    super(code, message);
-  }
-}
+export class EventStreamRequestError extends HttpRequestError {}
 
 /** An incoming event webhook whose signature, id or timestamp does not verify. */
 export class EventWebhookVerificationError extends RelayError {

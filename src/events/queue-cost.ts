@@ -3,19 +3,15 @@
 // untouched; a task's cost is counted exactly once because the fold moves total and cursor atomically.
 // Caveat: the stream is trimmed at EVENTS_STREAM_MAX_LEN, so a total nobody folds for that many
 // events misses the trimmed ones; a running dispatcher (or any periodic reader) keeps it current.
-import type { RedisClient } from '../tasks/task-store.js';
+
+import { scripted } from '../tasks/lua/script-registry.js';
 import { EventKeys } from './event-keys.js';
 import type { EventsContext } from './events-context.js';
-import { FOLD_QUEUE_COST } from './lua/event-scripts.js';
 
 /** Stream entries folded per script call (bounds the time Redis spends in one call). */
 const FOLD_BATCH = 1000;
 /** Totals are sums of float prices: report them rounded to a millionth of a dollar. */
 const USD_DECIMALS = 1e6;
-
-type Scripted = RedisClient & {
-  krFoldQueueCost(queueCost: string, events: string, max: number): Promise<[number, string]>;
-};
 
 export interface QueueCost {
   /** Provider-reported cost of every completed task in the queue, USD. */
@@ -24,9 +20,7 @@ export interface QueueCost {
 
 /** Bring the total up to the end of the stream; returns the total. */
 export async function foldQueueCost(ctx: Pick<EventsContext, 'redis' | 'tasks'>): Promise<QueueCost> {
-  if (!('krFoldQueueCost' in ctx.redis))
-    ctx.redis.defineCommand('krFoldQueueCost', { numberOfKeys: 2, lua: FOLD_QUEUE_COST });
-  const redis = ctx.redis as Scripted;
+  const redis = scripted(ctx.redis);
   const keys = new EventKeys(ctx.tasks.keys);
   for (;;) {
     const [read, total] = await redis.krFoldQueueCost(keys.queueCost(), ctx.tasks.keys.events(), FOLD_BATCH);

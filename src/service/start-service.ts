@@ -5,23 +5,21 @@ import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import express, { type Express } from 'express';
 import type { Config } from '../config/load-config.js';
-import { SECRET_MIN_CHARS } from '../config/secret-policy.js';
+import { EVENTS_URL_NEEDS_SECRET, SECRET_MIN_CHARS } from '../config/secret-policy.js';
 import { ConfigError } from '../errors.js';
 import { dispatcherOptionsFromConfig, startEventDispatcher } from '../events/index.js';
+import { errorToHttp } from '../http/error-to-http.js';
 import { createLogger, type Logger } from '../log.js';
 import { RelayMetrics } from '../metrics/relay-metrics.js';
 import { fetchPolicyFromConfig } from '../outputs/fetch-policy.js';
 import { createOutputDispatcher } from '../outputs/guarded-dispatcher.js';
 import { RunwareClient } from '../provider/runware-client.js';
 import { ObjectStore } from '../storage/object-store.js';
-import { AdmissionStore } from '../tasks/admission-store.js';
-import { BatchStore } from '../tasks/batch-store.js';
 import { DeliveryStats } from '../tasks/delivery-stats.js';
 import type { TaskJobData, TaskJobResult } from '../tasks/job-data.js';
-import { openQueue, type TaskQueue } from '../tasks/queue.js';
 import { connectRedis } from '../tasks/redis-connection.js';
-import { type RedisClient, TaskStore } from '../tasks/task-store.js';
-import { errorToHttp, mountWebhookRoutes } from '../webhook/create-webhook-app.js';
+import { closeRelayState, openRelayState, type RelayState } from '../tasks/relay-state.js';
+import { mountWebhookRoutes } from '../webhook/create-webhook-app.js';
 import { createTaskWorker, type TaskWorkerOptions } from '../worker/create-task-worker.js';
 import { PollPlanner } from '../worker/poll-planner.js';
 import { type DataLossGuard, isMissingKeyError, startDataLossGuard } from './data-loss-guard.js';
@@ -41,13 +39,9 @@ function webhookSecrets(current: string, previous: string | undefined): string[]
 /** Longer than common load balancers' idle timeouts, so they close first. */
 const HTTP_KEEP_ALIVE_MS = 65_000;
 
-export interface ServiceContext {
+/** The Redis-side state (openRelayState) plus what a service adds: its config, S3, metrics and logger. */
+export interface ServiceContext extends RelayState {
   config: Config;
-  redis: RedisClient;
-  queue: TaskQueue;
-  tasks: TaskStore;
-  batches: BatchStore;
-  admission: AdmissionStore;
   store: ObjectStore;
   metrics: RelayMetrics;
   logger: Logger;
@@ -80,6 +74,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     throw new ConfigError(
       `WEBHOOK_SECRET must be set (at least ${SECRET_MIN_CHARS} characters: kontext-relay secret WEBHOOK_SECRET)`,
     );
+  if (config.EVENTS_WEBHOOK_URL && !config.EVENTS_WEBHOOK_SECRET)
+    throw new ConfigError(EVENTS_URL_NEEDS_SECRET);
   // connectRedis, not createRedis: a plain REDIS_URL may name one node of a Redis Cluster.
   const redis = await connectRedis(config);
   try {
@@ -93,10 +89,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     redis.disconnect();
     throw e;
   }
-  const queue = openQueue(config, redis);
+  const state = openRelayState(config, redis);
+  const { queue, tasks } = state;
   // Connection errors (e.g. Redis restarting) are logged, not thrown: ioredis reconnects by itself.
   queue.on('error', (err) => logger.warn({ err }, 'queue connection error'));
-  const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   const store = ObjectStore.fromConfig(config);
   await store.ensureBucket();
   const metrics = new RelayMetrics();
@@ -108,12 +104,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
   collectWebhookLoss(metrics, delivery);
   const ctx: ServiceContext = {
+    ...state,
     config,
-    redis,
-    queue,
-    tasks,
-    batches: new BatchStore(redis, tasks.keys),
-    admission: new AdmissionStore(redis, tasks.keys, queue.toKey('')),
     store,
     metrics,
     logger,
@@ -149,6 +141,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       {
         config,
         tasks,
+        batches: state.batches,
         client,
         store,
         fetchPolicy,
@@ -204,7 +197,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       );
       await opts.mount?.(app, ctx);
     }
-    app.use(errorToHttp);
+    app.use(errorToHttp(logger));
     const port = serves ? config.PORT : (config.METRICS_PORT ?? 0);
     const listening = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(port, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -237,7 +230,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     dataLoss,
     async close() {
       for (const c of closers.reverse()) await c();
-      await queue.close();
+      await closeRelayState(state);
       redis.disconnect();
     },
   };

@@ -1,11 +1,11 @@
 // Status of a task or a batch as the CLI (`status --json`) and the dashboard show it. The JSON shapes
 // here are a public interface, documented in the README; change them only compatibly.
 
-import type { RelayState } from '../tasks/relay-state.js';
+import type { RecordsState } from '../tasks/relay-state.js';
 import type { ProviderFailure, SlotFailure, StoredOutput } from '../tasks/types.js';
 import { describeOverdue, isOverdue, type OverdueStage } from './overdue-stage.js';
 
-export type StatusContext = Pick<RelayState, 'queue' | 'tasks' | 'batches'>;
+export type StatusContext = RecordsState;
 
 export type TaskStatusState =
   | 'queued'

@@ -3,7 +3,8 @@
 // Invariant: HLEN(admitted) never exceeds the cap passed by the caller; a task holds at most one slot.
 import type { Lane } from './job-options.js';
 import { EVENTS_STREAM_MAX_LEN, type TaskKeys } from './keys.js';
-import { ADMISSION } from './lua/admission.js';
+import { codeOf } from './lua/script-codes.js';
+import { type Scripted, scripted } from './lua/script-registry.js';
 import type { RedisClient } from './task-store.js';
 
 /** Tenant of a task enqueued without tenant and without batch. */
@@ -20,10 +21,6 @@ export const TENANT_IDLE_FORGET_MS = 10 * 60_000;
 const SWEEP_PAGE = 200;
 
 type Op = 'admit' | 'release' | 'sweep' | 'schedule';
-
-type Scripted = RedisClient & {
-  krAdmission(...args: (string | number)[]): Promise<[number, string[]]>;
-};
 
 export interface AdmitVerdict {
   admitted: boolean;
@@ -62,14 +59,13 @@ export class AdmissionStore {
     /** BullMQ's key of a job is this prefix + its id (Queue.toKey('')). */
     private readonly jobKeyPrefix: string,
   ) {
-    if (!('krAdmission' in redis)) redis.defineCommand('krAdmission', { numberOfKeys: 8, lua: ADMISSION });
-    this.redis = redis as Scripted;
+    this.redis = scripted(redis);
     this.base = `${keys.base}fs:`;
   }
 
   admit(taskUUID: string, tenant: string, lane: Lane, cap: number, now = Date.now()): Promise<AdmitVerdict> {
     return this.run('admit', taskUUID, tenant, lane, cap, now, []).then(([a, woken]) => ({
-      admitted: a === 1,
+      admitted: codeOf('admission', a) === 'admitted',
       woken,
     }));
   }

@@ -2,42 +2,13 @@
 // list of the batch's tasks. Counters move only inside the task scripts, so they match the queue.
 
 import { EVENTS_STREAM_MAX_LEN, type TaskKeys } from './keys.js';
-import { ADMIT_TO_BUDGET, SEAL_BATCH, SET_BUDGET } from './lua/scripts.js';
+import { codeOf } from './lua/script-codes.js';
+import { type Scripted, scripted } from './lua/script-registry.js';
 import type { RedisClient } from './task-store.js';
 import type { BatchRecord } from './types.js';
 
 /** Budgets: a cost within this much of the budget counts as within it (float sums of prices). */
 const BUDGET_EPSILON_USD = 1e-9;
-
-type Scripted = RedisClient & {
-  krSealBatch(
-    batch: string,
-    batchTasks: string,
-    events: string,
-    now: number,
-    batchId: string,
-    maxLen: number,
-  ): Promise<[number, number]>;
-  krAdmitToBudget(
-    batch: string,
-    admitted: string,
-    events: string,
-    taskUUID: string,
-    estimateUsd: number,
-    now: number,
-    batchId: string,
-    maxLen: number,
-    epsilon: number,
-  ): Promise<[number, number, string, string, string]>;
-  krSetBudget(
-    batch: string,
-    events: string,
-    budgetUsd: number,
-    now: number,
-    batchId: string,
-    maxLen: number,
-  ): Promise<number>;
-};
 
 /** A batch record plus its budget hold (events/budget); shown by the dashboard. */
 export type BatchView = BatchRecord & {
@@ -63,11 +34,7 @@ export class BatchStore {
     redis: RedisClient,
     readonly keys: TaskKeys,
   ) {
-    if (!('krSealBatch' in redis)) redis.defineCommand('krSealBatch', { numberOfKeys: 3, lua: SEAL_BATCH });
-    if (!('krAdmitToBudget' in redis))
-      redis.defineCommand('krAdmitToBudget', { numberOfKeys: 3, lua: ADMIT_TO_BUDGET });
-    if (!('krSetBudget' in redis)) redis.defineCommand('krSetBudget', { numberOfKeys: 2, lua: SET_BUDGET });
-    this.redis = redis as Scripted;
+    this.redis = scripted(redis);
   }
 
   /** Open (or re-open, when resuming an interrupted enqueue) a batch. */
@@ -177,7 +144,7 @@ export class BatchStore {
       EVENTS_STREAM_MAX_LEN,
       BUDGET_EPSILON_USD,
     );
-    if (ok === 1) return { admitted: true };
+    if (codeOf('admitToBudget', ok) === 'admitted') return { admitted: true };
     return {
       admitted: false,
       heldNow: heldNow === 1,
@@ -201,7 +168,7 @@ export class BatchStore {
       batchId,
       EVENTS_STREAM_MAX_LEN,
     );
-    return r < 0 ? 'unknown' : r === 1 ? 'resumed' : 'set';
+    return codeOf('setBudget', r);
   }
 
   async isHeld(batchId: string): Promise<boolean> {

@@ -11,7 +11,8 @@ import {
   SKETCH_RATIO,
   SKETCH_WEIGHT,
 } from './latency-sketch.js';
-import { NOTE_POLLED, NOTE_WEBHOOK, TAKE_POLL_TOKEN } from './lua/delivery-scripts.js';
+import { codeOf } from './lua/script-codes.js';
+import { type Scripted, scripted } from './lua/script-registry.js';
 import type { RedisClient } from './task-store.js';
 
 export interface DeliveryHealthOptions {
@@ -29,18 +30,6 @@ export interface DeliveryHealth {
   lossRatio: number | null;
 }
 
-type Scripted = RedisClient & {
-  krNoteWebhook(task: string, health: string, events: string, ...args: (string | number)[]): Promise<number>;
-  krNotePolled(health: string, events: string, ...args: (string | number)[]): Promise<number>;
-  krTakePollToken(bucket: string, now: number, rate: number, burst: number): Promise<number>;
-};
-
-const SCRIPTS = {
-  krNoteWebhook: { numberOfKeys: 3, lua: NOTE_WEBHOOK },
-  krNotePolled: { numberOfKeys: 2, lua: NOTE_POLLED },
-  krTakePollToken: { numberOfKeys: 1, lua: TAKE_POLL_TOKEN },
-} as const;
-
 /** A burst of this many seconds' worth of polls may go at once after a quiet spell. */
 const POLL_BURST_SECONDS = 1;
 
@@ -52,10 +41,7 @@ export class DeliveryStats {
     private readonly keys: TaskKeys,
     private readonly health: DeliveryHealthOptions,
   ) {
-    for (const [name, def] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: def.lua });
-    }
-    this.redis = redis as Scripted;
+    this.redis = scripted(redis);
   }
 
   /** Remember the task's latency class, so its webhooks can feed the right sketch. */
@@ -86,7 +72,7 @@ export class DeliveryStats {
       EVENTS_STREAM_MAX_LEN,
       RECORD_RETENTION_SEC,
     );
-    return r === 2;
+    return codeOf('healthSwitch', r) === 'switched';
   }
 
   /**
@@ -114,7 +100,7 @@ export class DeliveryStats {
       this.health.minSlots,
       EVENTS_STREAM_MAX_LEN,
     );
-    return r === 2;
+    return codeOf('healthSwitch', r) === 'switched';
   }
 
   readHealth(): Promise<DeliveryHealth> {

@@ -7,13 +7,23 @@ import type { RedisClient } from './task-store.js';
 
 export type TaskQueue = Queue<TaskJobData, TaskJobResult>;
 
+export interface QueueOpenOptions {
+  /**
+   * BullMQ writes its version into the queue's meta hash when a Queue opens; false skips that write
+   * (BullMQ's public skipMetasUpdate), for short-lived readers that must leave Redis untouched.
+   */
+  writeMeta?: boolean;
+}
+
 export function openQueue(
   cfg: Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX'>,
   connection: RedisClient,
+  opts: QueueOpenOptions = {},
 ): TaskQueue {
   return new Queue<TaskJobData, TaskJobResult>(cfg.QUEUE_NAME, {
     connection,
     prefix: bullPrefix(cfg.QUEUE_PREFIX),
+    ...(opts.writeMeta === false ? { skipMetasUpdate: true } : {}),
   });
 }
 

@@ -69,6 +69,9 @@ export async function connectRedis(
   const topology = redisTopology(cfg);
   if (topology.kind === 'cluster') return createRedis(cfg, opts);
   const single = new Redis(topology.url, { maxRetriesPerRequest: retries(opts) });
+  // While asking, connection errors reach the caller as the probe's rejection, not as unhandled events.
+  const quiet = () => {};
+  single.on('error', quiet);
   let clusterEnabled: boolean;
   try {
     clusterEnabled = await isClusterEnabled(single);
@@ -78,6 +81,8 @@ export async function connectRedis(
       throw e;
     }
     clusterEnabled = false;
+  } finally {
+    single.off('error', quiet);
   }
   if (!clusterEnabled) return single;
   single.disconnect();

@@ -4,7 +4,7 @@ import type { Config } from '../config/load-config.js';
 import { AdmissionStore } from './admission-store.js';
 import { BatchStore } from './batch-store.js';
 import type { TaskKeys } from './keys.js';
-import { openQueue, type TaskQueue } from './queue.js';
+import { openQueue, type QueueOpenOptions, type TaskQueue } from './queue.js';
 import { type RedisClient, TaskStore } from './task-store.js';
 
 export interface RelayState {
@@ -20,9 +20,16 @@ export interface RelayState {
 
 export type StateConfig = Pick<Config, 'QUEUE_NAME' | 'QUEUE_PREFIX'>;
 
+/** The task and batch records with the queue: what status reads, operator actions and budgets work on. */
+export type RecordsState = Pick<RelayState, 'queue' | 'tasks' | 'batches'>;
+
 /** Open the state over `redis`. Closing it (closeRelayState) closes the queue, not the connection. */
-export function openRelayState(config: StateConfig, redis: RedisClient): RelayState {
-  const queue = openQueue(config, redis);
+export function openRelayState(
+  config: StateConfig,
+  redis: RedisClient,
+  opts: QueueOpenOptions = {},
+): RelayState {
+  const queue = openQueue(config, redis, opts);
   const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
   const admission = new AdmissionStore(redis, tasks.keys, queue.toKey(''));
   return { redis, keys: tasks.keys, queue, tasks, batches: new BatchStore(redis, tasks.keys), admission };

@@ -3,53 +3,11 @@
 // hash; a slot ends once: stored, or failed (first failure wins).
 import type { Cluster, Redis } from 'ioredis';
 import type { TaskKeys } from './keys.js';
-import { NOTE_FETCH_FAILURE, REOPEN_PARTIAL, START_SLOT_RETRY } from './lua/slot-scripts.js';
+import { codeOf } from './lua/script-codes.js';
+import { type Scripted, scripted } from './lua/script-registry.js';
 import type { ProviderFailure, SlotFailure } from './types.js';
 
 type RedisClient = Redis | Cluster;
-
-type Scripted = RedisClient & {
-  krStartSlotRetry(
-    task: string,
-    slotErrors: string,
-    providerTaskUUID: string,
-    slotAttempt: number,
-    auto: number,
-    missing: number,
-    subtasksCsv: string,
-    base: string,
-    taskUUID: string,
-    slotSubtasks: string,
-    itemsCount: number,
-    slotsCsv: string,
-  ): Promise<number>;
-  krNoteFetchFailure(
-    task: string,
-    failures: string,
-    slot: number,
-    maxAttempts: number,
-    failure: string,
-    retryAts: string,
-  ): Promise<number>;
-  krReopenPartial(
-    task: string,
-    batch: string,
-    inflight: string,
-    failures: string,
-    items: string,
-    stored: string,
-    slotErrors: string,
-    nextPollAt: number,
-    deadlineAt: number,
-    taskUUID: string,
-  ): Promise<number>;
-};
-
-const SCRIPTS = {
-  krStartSlotRetry: { numberOfKeys: 2, lua: START_SLOT_RETRY },
-  krNoteFetchFailure: { numberOfKeys: 2, lua: NOTE_FETCH_FAILURE },
-  krReopenPartial: { numberOfKeys: 7, lua: REOPEN_PARTIAL },
-} as const;
 
 /** A slot retry about to be submitted. */
 export interface SlotRetry {
@@ -72,10 +30,7 @@ export class SlotStore {
     redis: RedisClient,
     private readonly keys: TaskKeys,
   ) {
-    for (const [name, def] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: def.lua });
-    }
-    this.redis = redis as Scripted;
+    this.redis = scripted(redis);
   }
 
   /** Slots that ended without a stored output, in slot order. */
@@ -143,7 +98,7 @@ export class SlotStore {
       r.itemsCount,
       r.slots.join(','),
     );
-    return started === 1;
+    return codeOf('applied', started) === 'applied';
   }
 
   /** The slot retry reached the provider: results are due from now. */
@@ -207,6 +162,6 @@ export class SlotStore {
       times.deadlineAt,
       taskUUID,
     );
-    return r === 1;
+    return codeOf('applied', r) === 'applied';
   }
 }

@@ -5,15 +5,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { ResultItem } from '../contract/index.js';
 import { type ArrivalVia, noteArrival } from './arrival-log.js';
 import { EVENTS_STREAM_MAX_LEN, RECORD_RETENTION_SEC, TaskKeys } from './keys.js';
-import {
-  CREATE_TASK,
-  FINISH_TASK,
-  MARK_STORED,
-  MARK_SUBMITTED,
-  RECORD_ERROR,
-  RECORD_ITEM,
-  RESET_FOR_RETRY,
-} from './lua/scripts.js';
+import { codeOf } from './lua/script-codes.js';
+import { type Scripted, scripted } from './lua/script-registry.js';
 import { SlotStore } from './slot-store.js';
 import type {
   DeliveryMode,
@@ -27,76 +20,6 @@ import type {
 } from './types.js';
 
 export type RedisClient = Redis | Cluster;
-
-type Scripted = RedisClient & {
-  krCreateTask(task: string, fields: string): Promise<number>;
-  krMarkSubmitted(
-    task: string,
-    batch: string,
-    inflight: string,
-    now: number,
-    nextPollAt: number,
-    deadlineAt: number,
-    uuid: string,
-  ): Promise<number>;
-  krRecordItem(
-    task: string,
-    items: string,
-    imageUUID: string,
-    json: string,
-    base: string,
-    provider: string,
-  ): Promise<[number, string, number]>;
-  krRecordError(
-    task: string,
-    items: string,
-    json: string,
-    unused: string,
-    base: string,
-    provider: string,
-  ): Promise<[number, string]>;
-  krMarkStored(task: string, stored: string, slot: number, json: string): Promise<[number, number]>;
-  krResetForRetry(
-    task: string,
-    items: string,
-    stored: string,
-    batch: string,
-    provider: string,
-    attempt: number,
-    subtasks: string,
-    base: string,
-    uuid: string,
-  ): Promise<number>;
-  krFinishTask(
-    task: string,
-    batch: string,
-    inflight: string,
-    events: string,
-    items: string,
-    stored: string,
-    failures: string,
-    slotErrors: string,
-    outcome: string,
-    now: number,
-    reason: string,
-    cost: number,
-    uuid: string,
-    data: string,
-    maxLen: number,
-    batchId: string,
-    retentionSec: number,
-  ): Promise<number>;
-};
-
-const SCRIPTS = {
-  krCreateTask: { numberOfKeys: 1, lua: CREATE_TASK },
-  krMarkSubmitted: { numberOfKeys: 3, lua: MARK_SUBMITTED },
-  krRecordItem: { numberOfKeys: 2, lua: RECORD_ITEM },
-  krRecordError: { numberOfKeys: 2, lua: RECORD_ERROR },
-  krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
-  krFinishTask: { numberOfKeys: 8, lua: FINISH_TASK },
-  krResetForRetry: { numberOfKeys: 4, lua: RESET_FOR_RETRY },
-} as const;
 
 export interface NewTask {
   taskUUID: string;
@@ -117,10 +40,7 @@ export class TaskStore {
 
   constructor(redis: RedisClient, queuePrefix: string, queueName: string) {
     this.keys = new TaskKeys(queuePrefix, queueName);
-    for (const [name, def] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: def.numberOfKeys, lua: def.lua });
-    }
-    this.redis = redis as Scripted;
+    this.redis = scripted(redis);
     this.slots = new SlotStore(redis, this.keys);
   }
 
@@ -163,7 +83,7 @@ export class TaskStore {
       });
       await multi.exec();
     }
-    return created === 1;
+    return codeOf('createTask', created) === 'created';
   }
 
   /** The provider accepted the task: it is in flight from now until nextPollAt / deadlineAt. */
@@ -182,7 +102,7 @@ export class TaskStore {
       times.deadlineAt,
       taskUUID,
     );
-    return r === 1;
+    return codeOf('applied', r) === 'applied';
   }
 
   /**
@@ -216,18 +136,9 @@ export class TaskStore {
       this.keys.base,
       providerTaskUUID,
     );
-    switch (code) {
-      case 1:
-        return { kind: 'new', jobId, slot };
-      case 0:
-        return { kind: 'duplicate', jobId };
-      case -2:
-        return { kind: 'late', jobId };
-      case -3:
-        return { kind: 'extra', jobId };
-      default:
-        return { kind: 'unknown' };
-    }
+    const kind = codeOf('recordItem', code);
+    if (kind === 'new') return { kind, jobId, slot };
+    return kind === 'unknown' ? { kind } : { kind, jobId };
   }
 
   /** Record the provider's failure of a task. */
@@ -243,8 +154,8 @@ export class TaskStore {
       this.keys.base,
       providerTaskUUID,
     );
-    if (code === -1) return { kind: 'unknown' };
-    return { kind: code === 1 ? 'new' : code === 0 ? 'duplicate' : 'late', jobId };
+    const kind = codeOf('recordError', code);
+    return kind === 'unknown' ? { kind } : { kind, jobId };
   }
 
   /** Returns how many of the expected outputs are stored, or null when the task already ended. */
@@ -301,7 +212,7 @@ export class TaskStore {
       batchId ?? '',
       RECORD_RETENTION_SEC,
     );
-    return r === 0 ? 'already' : r === 2 ? 'batchEnded' : 'ended';
+    return codeOf('finishTask', r);
   }
 
   /** Why the queue was paused by the worker (auth/quota), shown by the dashboard and CLI. */
@@ -342,7 +253,7 @@ export class TaskStore {
       this.keys.base,
       taskUUID,
     );
-    return r === 1;
+    return codeOf('applied', r) === 'applied';
   }
 
   async get(taskUUID: string): Promise<TaskRecord | null> {

@@ -1,8 +1,8 @@
 // The express adapter for webhook ingest: raw body with a size limit, lossless JSON parse (seeds up to
-// 2^63-1), content-type check, and one place that turns errors into HTTP statuses.
-import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
+// 2^63-1), content-type check. Errors become HTTP answers in http/error-to-http.ts.
+import express, { type Express, type Request, type Response } from 'express';
 import { JsonTooDeepError, parseLossless } from '../contract/index.js';
-import { RelayError, WebhookError } from '../errors.js';
+import { WebhookError } from '../errors.js';
 import { authenticateWebhook, type IngestDeps, ingestWebhook } from './ingest-webhook.js';
 
 /** Content types the provider may plausibly use for a JSON body (the header is unconfirmed). */
@@ -43,22 +43,3 @@ export function mountWebhookRoutes(app: Express, deps: IngestDeps, opts: Webhook
     res.status(405).set('allow', 'POST').json({ ok: false, code: 'METHOD_NOT_ALLOWED' });
   });
 }
-
-/** The one place an error becomes an HTTP status. */
-export const errorToHttp: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
-  const e = err as { status?: number; type?: string; message?: string };
-  let status = 500;
-  let code = 'INTERNAL';
-  if (err instanceof WebhookError) {
-    status = err.status;
-    code = err.code;
-  } else if (e.type === 'entity.too.large') {
-    status = 413;
-    code = 'BODY_TOO_LARGE';
-  } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    status = e.status;
-    code = err instanceof RelayError ? err.code : (e.type ?? 'BAD_REQUEST');
-  } else if (err instanceof RelayError) code = err.code;
-  if (!res.headersSent)
-    res.status(status).json({ ok: false, code, message: status === 500 ? 'internal error' : e.message });
-};

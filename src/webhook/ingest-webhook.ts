@@ -7,16 +7,14 @@ import { WebhookError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RelayMetrics } from '../metrics/relay-metrics.js';
 import type { DeliveryStats } from '../tasks/delivery-stats.js';
-import type { TaskQueue } from '../tasks/queue.js';
-import type { TaskStore } from '../tasks/task-store.js';
+import type { RelayState } from '../tasks/relay-state.js';
 import { wakeJob } from '../tasks/wake-job.js';
 import { verifyWebhookToken } from '../tokens/webhook-token.js';
 
-export interface IngestDeps {
+/** The task records and the queue from openRelayState, plus what the webhook server adds. */
+export interface IngestDeps extends Pick<RelayState, 'tasks' | 'queue'> {
   /** WEBHOOK_SECRET, then WEBHOOK_SECRET_PREVIOUS during a rotation: a token signed by either passes. */
   secrets: readonly string[];
-  tasks: TaskStore;
-  queue: TaskQueue;
   metrics: RelayMetrics;
   logger: Logger;
   /** Latency sketch and webhook health (absent: nothing is learned from webhooks). */

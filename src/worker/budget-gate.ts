@@ -4,9 +4,7 @@
 import { DelayedError, type Job } from 'bullmq';
 import { modelRules } from '../contract/models.js';
 import type { Logger } from '../log.js';
-import { BatchStore } from '../tasks/batch-store.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
-import type { RedisClient } from '../tasks/task-store.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 /**
@@ -23,20 +21,6 @@ export function estimateTaskCostUsd(task: Pick<QueuedTask, 'model' | 'numberResu
   return (task.numberResults ?? 1) * perImage;
 }
 
-// One BatchStore per worker, on the queue's own connection (BullMQ's documented escape hatch to the raw
-// ioredis client). WorkerDeps has no BatchStore yet; when it gets one, use that instead.
-const stores = new WeakMap<WorkerDeps, Promise<BatchStore>>();
-function batchStore(deps: WorkerDeps): Promise<BatchStore> {
-  let s = stores.get(deps);
-  if (!s) {
-    s = deps.queue
-      .getBackend()
-      .client.then((redis) => new BatchStore(redis as unknown as RedisClient, deps.tasks.keys));
-    stores.set(deps, s);
-  }
-  return s;
-}
-
 /** Returns when the task may be submitted; otherwise parks the job and throws DelayedError. */
 export async function holdIfOverBudget(
   deps: WorkerDeps,
@@ -46,7 +30,7 @@ export async function holdIfOverBudget(
 ): Promise<void> {
   const { batchId, task } = job.data;
   if (!batchId) return;
-  const batches = await batchStore(deps);
+  const { batches } = deps;
   const verdict = await batches.admitToBudget(batchId, task.taskUUID, estimateTaskCostUsd(task));
   if (verdict.admitted) return;
   if (verdict.heldNow) {

@@ -4,7 +4,6 @@
 // comes back through the sweep, and the batch completes without ever exceeding the cap.
 import { describe, expect, it, onTestFailed } from 'vitest';
 import { readBatchTasks } from '../../src/status/read-status.js';
-import { AdmissionStore } from '../../src/tasks/admission-store.js';
 import { uniqueId } from '../helpers/env.js';
 import { maxOverlap } from '../helpers/fair-share.js';
 import { processRelayEnv, useProcessRig } from '../helpers/process-rig.js';
@@ -32,7 +31,7 @@ describe('fair share: crash of a worker holding admitted slots', () => {
     rig.procs.push(sim, webhook, w1, w2);
     onTestFailed(() => console.error(describeOutputs(rig.procs)));
     const o = rig.observe(env);
-    const admission = new AdmissionStore(o.redis, o.tasks.keys, o.queue.toKey(''));
+    const { admission } = o;
     // A slot held by a task that vanished (its worker died after the task ended and its job was
     // removed, before the release): only the sweep can return it.
     await admission.admit(`leaked-${id}`, 'ghost', 'bulk', CAP);

@@ -9,9 +9,7 @@ import { createProducer, type Producer } from '../../src/producer/create-produce
 import type { RunningService } from '../../src/service/start-service.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { ObjectStore } from '../../src/storage/object-store.js';
-import { BatchStore } from '../../src/tasks/batch-store.js';
-import { openQueue } from '../../src/tasks/queue.js';
-import { TaskStore } from '../../src/tasks/task-store.js';
+import { closeRelayState, openRelayState } from '../../src/tasks/relay-state.js';
 import { testEnv } from '../helpers/env.js';
 import { freePort } from '../helpers/free-port.js';
 import { checkInvariants, type Pipeline, waitForBatch } from '../helpers/pipeline.js';
@@ -50,19 +48,15 @@ function relayEnv(sim: Simulator): Record<string, string> {
 
 /** What checkInvariants reads, built from the outside: the roles themselves run in other processes. */
 function observer(config: Config, sim: Simulator, redis: Redis, producer: Producer): Pipeline {
-  const queue = openQueue(config, redis);
-  const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
+  const state = openRelayState(config, redis);
   const svc = {
+    ...state,
     config,
-    redis,
-    queue,
-    tasks,
-    batches: new BatchStore(redis, tasks.keys),
     store: ObjectStore.fromConfig(config),
     // Polling recoveries happen in the worker processes and are counted from their logs instead.
     metrics: new RelayMetrics(),
   } as unknown as RunningService;
-  closers.push(() => queue.close());
+  closers.push(() => closeRelayState(state));
   return { sim, svc, workerSvc: undefined, producer, config, redis, close: async () => {} };
 }
 

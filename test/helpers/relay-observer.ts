@@ -3,15 +3,13 @@
 import { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../../src/config/load-config.js';
 import { createProducer, type Producer } from '../../src/producer/create-producer.js';
-import { type BatchStatus, readBatchStatus, type StatusContext } from '../../src/status/read-status.js';
+import { type BatchStatus, readBatchStatus } from '../../src/status/read-status.js';
 import { ObjectStore } from '../../src/storage/object-store.js';
-import { BatchStore } from '../../src/tasks/batch-store.js';
-import { openQueue } from '../../src/tasks/queue.js';
-import { TaskStore } from '../../src/tasks/task-store.js';
+import { closeRelayState, openRelayState, type RelayState } from '../../src/tasks/relay-state.js';
 
 const POLL_MS = 100;
 
-export interface RelayObserver extends StatusContext {
+export interface RelayObserver extends RelayState {
   config: Config;
   redis: Redis;
   store: ObjectStore;
@@ -24,24 +22,21 @@ export function openObserver(env: Record<string, string>): RelayObserver {
   // No per-command retry limit: a Redis restart in a chaos run must delay our reads, not fail them.
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', () => {});
-  const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
-  const queue = openQueue(config, redis);
+  const state = openRelayState(config, redis);
   const producer = createProducer({ connection: redis, config });
   // Without listeners BullMQ prints every connection error of an outage to stderr.
-  queue.on('error', () => {});
+  state.queue.on('error', () => {});
   producer.queue.on('error', () => {});
   const store = ObjectStore.fromConfig(config);
   return {
+    ...state,
     config,
     redis,
-    queue,
-    tasks,
-    batches: new BatchStore(redis, tasks.keys),
     store,
     producer,
     async close() {
       await producer.close();
-      await queue.close();
+      await closeRelayState(state);
       store.destroy();
       redis.disconnect();
     },

@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayEvent } from '../../src/events/event-types.js';
 import { mountEvents } from '../../src/events/mount-events.js';
-import { errorToHttp } from '../../src/webhook/create-webhook-app.js';
+import { errorToHttp } from '../../src/http/error-to-http.js';
 import { type Pipeline, startPipeline } from '../helpers/pipeline.js';
 
 const task = (i: number) => ({ positivePrompt: `sse prompt ${i}`, width: 1024, height: 1024 });
@@ -32,7 +32,7 @@ beforeAll(async () => {
     return c;
   }) as Redis['duplicate'];
   mountEvents(app, { ...p.svc, redis: tracked }, { path: '/events-fast', heartbeatMs: 50 });
-  app.use(errorToHttp);
+  app.use(errorToHttp());
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -12,10 +12,8 @@ import {
 import { waitForBatch, waitForTask } from '../../src/events/wait-for-end.js';
 import { createProducer } from '../../src/producer/create-producer.js';
 import { readBatchStatus } from '../../src/status/read-status.js';
-import { BatchStore } from '../../src/tasks/batch-store.js';
-import { openQueue } from '../../src/tasks/queue.js';
 import { createRedis } from '../../src/tasks/redis-connection.js';
-import { TaskStore } from '../../src/tasks/task-store.js';
+import { openRelayState } from '../../src/tasks/relay-state.js';
 import { testConfig } from '../helpers/env.js';
 import { type Pipeline, startPipeline } from '../helpers/pipeline.js';
 
@@ -143,8 +141,7 @@ describe('waitForTask / waitForBatch', () => {
     // A queue nobody works on: the task never ends, the batch is never sealed.
     const config = testConfig();
     const redis = createRedis(config);
-    const tasks = new TaskStore(redis, config.QUEUE_PREFIX, config.QUEUE_NAME);
-    const ctx = { redis, tasks, batches: new BatchStore(redis, tasks.keys), queue: openQueue(config, redis) };
+    const ctx = openRelayState(config, redis);
     const producer = createProducer({ connection: redis, config });
     try {
       const t = await producer.enqueue(task(12));

@@ -6,7 +6,8 @@ import { loadCliConfig } from '../../config/load-cli-config.js';
 import { cliActor } from '../../control/audit-trail.js';
 import { cancelBatchAction, resumeQueueAction, retryFailedAction } from '../../control/operator-actions.js';
 import { planRetry, type RetryPlan } from '../../control/retry-failed.js';
-import { openContext } from '../open-context.js';
+import { EXIT } from '../exit-codes.js';
+import { type CliContext, openContext } from '../open-context.js';
 
 export function registerControl(program: Command): void {
   program
@@ -21,6 +22,7 @@ export function registerControl(program: Command): void {
       const config = loadCliConfig();
       const ctx = await openContext(config);
       try {
+        if (!(await batchExists(ctx, batchId))) return;
         const plan = await planRetry(ctx, batchId);
         if (plan.failedTasks + plan.partialTasks === 0) {
           if (o.json) console.log(JSON.stringify({ retried: 0, billedImages: 0, unavailable: [] }));
@@ -67,6 +69,7 @@ export function registerControl(program: Command): void {
     .action(async (batchId: string, o: { json?: boolean }) => {
       const ctx = await openContext(loadCliConfig());
       try {
+        if (!(await batchExists(ctx, batchId))) return;
         const r = await cancelBatchAction(ctx, cliActor(), batchId);
         if (o.json) console.log(JSON.stringify(r));
         else
@@ -89,6 +92,17 @@ export function registerControl(program: Command): void {
         await ctx.close();
       }
     });
+}
+
+/** False (exit 3, nothing written, not even an audit entry) when no such batch was ever enqueued. */
+async function batchExists(ctx: Pick<CliContext, 'batches'>, batchId: string): Promise<boolean> {
+  if (await ctx.batches.get(batchId)) return true;
+  console.error(`error: no batch ${batchId}`);
+  console.error(
+    'hint: check the id (enqueue prints it first; `kontext-relay status <id>` finds batches and tasks)',
+  );
+  process.exitCode = EXIT.UNKNOWN_BATCH;
+  return false;
 }
 
 function describePlan(p: RetryPlan): string {

@@ -1,9 +1,11 @@
 // `kontext-relay enqueue <file.jsonl | ->`: validate and enqueue a batch; optionally wait for it.
 // Re-running a file into the same --batch adds nothing (README "Re-runs"); exit codes: README "Exit codes".
 import { randomUUID } from 'node:crypto';
+import { access, constants } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadCliConfig } from '../../config/load-cli-config.js';
-import { BatchValidationError } from '../../errors.js';
+import { CALLBACK_NEEDS_SECRET } from '../../config/secret-policy.js';
+import { BatchValidationError, ConfigError } from '../../errors.js';
 import { type BatchSummary, createProducer } from '../../producer/index.js';
 import { LANES, type Lane } from '../../tasks/job-options.js';
 import { confirmPlan } from '../confirm-plan.js';
@@ -75,6 +77,11 @@ export function registerEnqueue(program: Command): void {
         throw new Error(`--lane must be one of ${LANES.join(', ')} (got ${o.lane})`);
       }
       const config = loadCliConfig();
+      // Before anything is read or written: a callback nobody can sign would never be called.
+      if (o.callback !== undefined && !config.EVENTS_WEBHOOK_SECRET)
+        throw new ConfigError(CALLBACK_NEEDS_SECRET);
+      // A missing file is reported (ENOENT, see explain-error.ts) before a batch id is printed or Redis opened.
+      if (file !== '-') await access(file, constants.R_OK);
       if (o.plan && !(await confirmPlan(config, file, o.budget, o.yes === true))) return;
       const batchId = o.batch ?? randomUUID();
       if (!o.batch) {

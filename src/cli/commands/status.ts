@@ -7,6 +7,7 @@ import {
   readTaskStatus,
   type TaskStatus,
 } from '../../status/read-status.js';
+import { batchSummaryLines } from '../batch-summary.js';
 import { openContext } from '../open-context.js';
 import { printTenants } from './tenant.js';
 
@@ -39,10 +40,7 @@ export function registerStatus(program: Command): void {
             console.log(JSON.stringify({ kind: 'batch', ...batch, tasks }, null, 2));
             return;
           }
-          console.log(`batch ${batch.batchId}: ${batch.state}`);
-          console.log(
-            `  total ${batch.total} | completed ${batch.completed} | partial ${batch.partial} | failed ${batch.failed} | cancelled ${batch.cancelled} | in flight ${batch.inFlight} | queued ${batch.queued} | cost $${batch.cost.toFixed(4)}`,
-          );
+          for (const line of batchSummaryLines(batch, tasks)) console.log(line);
           for (const t of tasks) printTask(t, '  ');
           return;
         }

@@ -5,9 +5,10 @@
 // its endpoint's last attempt; the dead-letter list is capped by DeliveryStore (DEAD_DELIVERIES_KEPT).
 import { createHash } from 'node:crypto';
 import { EVENTS_STREAM_MAX_LEN } from '../../tasks/keys.js';
+import { codeOf } from '../../tasks/lua/script-codes.js';
+import { type Scripted, scripted } from '../../tasks/lua/script-registry.js';
 import type { RedisClient } from '../../tasks/task-store.js';
 import type { EventKeys } from '../event-keys.js';
-import { RECORD_ATTEMPT } from '../lua/delivery-log-scripts.js';
 
 /** Attempts kept per endpoint (approximate: Redis trims whole stream nodes). */
 export const ATTEMPTS_KEPT = 1_000;
@@ -44,10 +45,6 @@ export interface EndpointHealth {
 
 export type AttemptVerdict = 'delivered' | 'failed' | 'disabled';
 
-type Scripted = RedisClient & {
-  krRecordAttempt(a: string, e: string, s: string, ev: string, ...args: (string | number)[]): Promise<number>;
-};
-
 export class DeliveryLog {
   private readonly redis: Scripted;
   constructor(
@@ -56,9 +53,7 @@ export class DeliveryLog {
     private readonly eventsKey: string,
     private readonly disableAfter = DEFAULT_DISABLE_AFTER,
   ) {
-    if (!('krRecordAttempt' in redis))
-      redis.defineCommand('krRecordAttempt', { numberOfKeys: 4, lua: RECORD_ATTEMPT });
-    this.redis = redis as Scripted;
+    this.redis = scripted(redis);
   }
 
   async record(url: string, a: Omit<AttemptRecord, 'at'>, now = Date.now()): Promise<AttemptVerdict> {
@@ -82,7 +77,7 @@ export class DeliveryLog {
       LOG_TTL_SEC,
       EVENTS_STREAM_MAX_LEN,
     );
-    return r === 0 ? 'delivered' : r === 2 ? 'disabled' : 'failed';
+    return codeOf('recordAttempt', r);
   }
 
   async isDisabled(url: string): Promise<boolean> {

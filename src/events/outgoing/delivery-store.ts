@@ -1,10 +1,12 @@
 // Durable event-webhook deliveries in Redis: a hash of deliveries and a sorted set of when each is due.
 // Scheduling happens in the same step as acknowledging the stream entry, and attempts are leased, so a
 // restart (or a second dispatcher) neither loses nor doubles a delivery; retries keep their webhook-id.
+
+import { codeOf } from '../../tasks/lua/script-codes.js';
+import { type Scripted, scripted } from '../../tasks/lua/script-registry.js';
 import type { RedisClient } from '../../tasks/task-store.js';
 import { DISPATCHER_GROUP, type EventKeys } from '../event-keys.js';
 import type { RelayEventType } from '../event-types.js';
-import { LEASE_DUE_DELIVERIES, RESCHEDULE_DELIVERY, SCHEDULE_DELIVERIES } from '../lua/event-scripts.js';
 
 /** Given-up deliveries kept for inspection. */
 export const DEAD_DELIVERIES_KEPT = 1000;
@@ -24,29 +26,6 @@ export interface Delivery {
   lastError?: string;
 }
 
-type Scripted = RedisClient & {
-  krScheduleDeliveries(
-    events: string,
-    due: string,
-    data: string,
-    ...args: (string | number)[]
-  ): Promise<number>;
-  krLeaseDueDeliveries(
-    due: string,
-    data: string,
-    now: number,
-    until: number,
-    limit: number,
-  ): Promise<string[]>;
-  krRescheduleDelivery(due: string, data: string, id: string, json: string, at: number): Promise<number>;
-};
-
-const SCRIPTS = {
-  krScheduleDeliveries: { numberOfKeys: 3, lua: SCHEDULE_DELIVERIES },
-  krLeaseDueDeliveries: { numberOfKeys: 2, lua: LEASE_DUE_DELIVERIES },
-  krRescheduleDelivery: { numberOfKeys: 2, lua: RESCHEDULE_DELIVERY },
-} as const;
-
 export class DeliveryStore {
   private readonly redis: Scripted;
   constructor(
@@ -55,10 +34,7 @@ export class DeliveryStore {
     private readonly eventsKey: string,
     private readonly group = DISPATCHER_GROUP,
   ) {
-    for (const [name, def] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, def);
-    }
-    this.redis = redis as Scripted;
+    this.redis = scripted(redis);
   }
 
   /** Acknowledge a stream entry and schedule its deliveries (none: just acknowledge). */
@@ -77,7 +53,7 @@ export class DeliveryStore {
       now,
       ...pairs,
     );
-    return r === 1;
+    return codeOf('applied', r) === 'applied';
   }
 
   /** Lease up to `limit` due deliveries until `leaseUntil`. */

@@ -1,6 +1,7 @@
 // The fair-share scheduler (issue 14) as one Lua script: admission of tasks to the global in-flight cap
 // by deficit round robin across tenants. Every key shares the queue's `{prefix}` hash tag (see keys.ts),
 // so the script is atomic on one node and on a Redis Cluster. Layout in docs/scaling.md, "Fair share".
+import { APPEND_EVENT } from './append-event.js';
 
 /**
  * Keys (all under `<base>fs:`):
@@ -24,7 +25,8 @@
  *               Returns {releasedCount, {admitted}}.
  * op 'schedule': only schedule. Returns {0, {admitted}}.
  */
-export const ADMISSION = `
+export const ADMISSION = `${APPEND_EVENT}
+
 local terminal = { completed = true, failed = true, cancelled = true, partial = true }
 local ADMITTED, WAITING, CONF, STATE, EVENTS, BUCKET = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8]
 local RINGS = { interactive = KEYS[5], bulk = KEYS[6] }
@@ -50,8 +52,7 @@ end
 -- (the flag clears when the tenant is admitted again).
 local function throttle(t, max, l)
   if redis.call('HSETNX', STATE, 'throttled:' .. t, now) == 1 then
-    redis.call('XADD', EVENTS, 'MAXLEN', '~', ARGV[8], '*', 'type', 'tenant.throttled', 'taskUUID', '',
-      'batchId', '', 'at', now, 'data', cjson.encode({ tenant = t, maxInFlight = max, inFlight = inflight(t),
+    appendEvent(EVENTS, ARGV[8], 'tenant.throttled', '', '', now, cjson.encode({ tenant = t, maxInFlight = max, inFlight = inflight(t),
         waiting = redis.call('LLEN', waitKey(t, l)) }))
   end
 end

@@ -1,5 +1,6 @@
 // Atomic operations on the delivery statistics every process shares: the latency sketch, the
 // webhook-health counters (and their switch, emitting one event per transition), the poll budget.
+import { APPEND_EVENT } from './append-event.js';
 
 /** Multiply every non-bookkeeping field of hash `key` by factor^periods since its `_at` (lazy decay). */
 const DECAY = `
@@ -32,7 +33,8 @@ end`;
  *       recoverAfter, maxLen, sketchTtlSec.
  * Returns 2 when it switched back to webhook-first, else 1.
  */
-export const NOTE_WEBHOOK = `${DECAY}
+export const NOTE_WEBHOOK = `${APPEND_EVENT}
+${DECAY}
 local now = tonumber(ARGV[1])
 local new = tonumber(ARGV[2])
 local weight = tonumber(ARGV[8])
@@ -56,8 +58,7 @@ if redis.call('HGET', KEYS[2], '_state') == 'degraded' then
   local seen = redis.call('HINCRBY', KEYS[2], '_seen', tonumber(ARGV[3]))
   if seen >= tonumber(ARGV[11]) then
     redis.call('HDEL', KEYS[2], '_state', '_seen', 'webhook', 'polled')
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[12], '*', 'type', 'relay.webhooks_recovered', 'taskUUID', '',
-      'batchId', '', 'at', now, 'data', cjson.encode({ webhooksSeen = seen }))
+    appendEvent(KEYS[3], ARGV[12], 'relay.webhooks_recovered', '', '', now, cjson.encode({ webhooksSeen = seen }))
     return 2
   end
 end
@@ -69,7 +70,8 @@ return 1`;
  * KEYS: health, events. ARGV: now, count, weight, decayEvery, decayFactor, threshold, minSlots, maxLen.
  * Returns 2 when it switched to poll-first, else 1.
  */
-export const NOTE_POLLED = `${DECAY}
+export const NOTE_POLLED = `${APPEND_EVENT}
+${DECAY}
 local now = tonumber(ARGV[1])
 local weight = tonumber(ARGV[3])
 decay(KEYS[1], now, tonumber(ARGV[4]), tonumber(ARGV[5]))
@@ -78,8 +80,7 @@ if redis.call('HGET', KEYS[1], '_state') == 'degraded' then return 1 end
 local total = polled + (tonumber(redis.call('HGET', KEYS[1], 'webhook')) or 0)
 if total >= weight * tonumber(ARGV[7]) and polled / total >= tonumber(ARGV[6]) then
   redis.call('HSET', KEYS[1], '_state', 'degraded', '_seen', 0)
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], '*', 'type', 'relay.webhooks_degraded', 'taskUUID', '',
-    'batchId', '', 'at', now, 'data', cjson.encode({ lossRatio = polled / total }))
+  appendEvent(KEYS[2], ARGV[8], 'relay.webhooks_degraded', '', '', now, cjson.encode({ lossRatio = polled / total }))
   return 2
 end
 return 1`;

@@ -1,5 +1,6 @@
 // The atomic operations on a task record, each one Lua script named for what it does.
 // Keys are passed in KEYS; the only computed keys (upload-mode aliases) share the same hash tag.
+import { APPEND_EVENT } from './append-event.js';
 
 /** Terminal states, as a Lua set literal. */
 export const TERMINAL = `local terminal = { completed = true, partial = true, failed = true, cancelled = true }`;
@@ -114,7 +115,8 @@ return {redis.call('HLEN', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'expec
  * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId, retentionSec.
  * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
  */
-export const FINISH_TASK = `
+export const FINISH_TASK = `${APPEND_EVENT}
+
 ${TERMINAL}
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and terminal[state] then return 0 end
@@ -129,8 +131,7 @@ redis.call('ZREM', KEYS[3], ARGV[5])
 for _, k in ipairs({1, 5, 6, 7, 8}) do redis.call('EXPIRE', KEYS[k], ARGV[9]) end
 local evType = 'task.' .. ARGV[1]
 if ARGV[1] == 'partial' then evType = 'task.completed' end
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', evType, 'taskUUID', ARGV[5],
-  'batchId', batch, 'at', ARGV[2], 'data', ARGV[6])
+appendEvent(KEYS[4], ARGV[7], evType, ARGV[5], batch, ARGV[2], ARGV[6])
 if batch == '' then return 1 end
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 -- 'settled' counts tasks that ended after the provider accepted them: inFlight = submitted - settled.
@@ -140,8 +141,7 @@ local b = redis.call('HMGET', KEYS[2], 'total', 'completed', 'failed', 'cancelle
 local ended = (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[4]) or 0) + (tonumber(b[7]) or 0)
 if b[5] == 'enqueued' and ended >= tonumber(b[1]) then
   redis.call('HSET', KEYS[2], 'finishedAt', ARGV[2])
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'type', 'batch.completed', 'taskUUID', '',
-    'batchId', batch, 'at', ARGV[2], 'data', cjson.encode({ total = tonumber(b[1]), completed = tonumber(b[2]) or 0,
+  appendEvent(KEYS[4], ARGV[7], 'batch.completed', '', batch, ARGV[2], cjson.encode({ total = tonumber(b[1]), completed = tonumber(b[2]) or 0,
       partial = tonumber(b[7]) or 0, failed = tonumber(b[3]) or 0, cancelled = tonumber(b[4]) or 0,
       cost = tonumber(b[6]) or 0 }))
   return 2
@@ -153,15 +153,15 @@ return 1`;
  * batch.completed event) when all already ended. KEYS: batch, batchTasks, events.
  * ARGV: now, batchId, streamMaxLen. Returns {total, ended(0|1)}.
  */
-export const SEAL_BATCH = `
+export const SEAL_BATCH = `${APPEND_EVENT}
+
 local total = redis.call('ZCARD', KEYS[2])
 redis.call('HSET', KEYS[1], 'total', total, 'state', 'enqueued')
 local b = redis.call('HMGET', KEYS[1], 'completed', 'failed', 'cancelled', 'finishedAt', 'cost', 'partial')
 local ended = (tonumber(b[1]) or 0) + (tonumber(b[2]) or 0) + (tonumber(b[3]) or 0) + (tonumber(b[6]) or 0)
 if ended >= total and not b[4] then
   redis.call('HSET', KEYS[1], 'finishedAt', ARGV[1])
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', 'batch.completed', 'taskUUID', '',
-    'batchId', ARGV[2], 'at', ARGV[1], 'data', cjson.encode({ total = total, completed = tonumber(b[1]) or 0,
+  appendEvent(KEYS[3], ARGV[3], 'batch.completed', '', ARGV[2], ARGV[1], cjson.encode({ total = total, completed = tonumber(b[1]) or 0,
       partial = tonumber(b[6]) or 0, failed = tonumber(b[2]) or 0, cancelled = tonumber(b[3]) or 0,
       cost = tonumber(b[5]) or 0 }))
   return {total, 1}
@@ -213,7 +213,8 @@ return 1`;
  * KEYS: batch, admitted, events. ARGV: taskUUID, estimateUsd, now, batchId, streamMaxLen, epsilon.
  * Returns {admitted(0|1), heldNow(0|1), budgetUsd, spent, committed} (numbers as strings).
  */
-export const ADMIT_TO_BUDGET = `
+export const ADMIT_TO_BUDGET = `${APPEND_EVENT}
+
 local b = redis.call('HMGET', KEYS[1], 'budgetUsd', 'held', 'cancelRequested', 'cost', 'admitted',
   'admittedUsd', 'completed', 'failed', 'cancelled', 'partial')
 local budget = tonumber(b[1])
@@ -235,8 +236,7 @@ local heldNow = 0
 if b[2] ~= '1' then
   heldNow = 1
   redis.call('HSET', KEYS[1], 'held', 1, 'heldAt', ARGV[3])
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'type', 'batch.budget_exhausted', 'taskUUID', '',
-    'batchId', ARGV[4], 'at', ARGV[3], 'data', cjson.encode({ budgetUsd = budget, spent = spent,
+  appendEvent(KEYS[3], ARGV[5], 'batch.budget_exhausted', '', ARGV[4], ARGV[3], cjson.encode({ budgetUsd = budget, spent = spent,
       committed = committed, requested = estimate }))
 end
 return {0, heldNow, tostring(budget), tostring(spent), tostring(committed)}`;
@@ -246,11 +246,11 @@ return {0, heldNow, tostring(budget), tostring(spent), tostring(committed)}`;
  * KEYS: batch, events. ARGV: budgetUsd, now, batchId, streamMaxLen.
  * Returns -1 for an unknown batch, 1 when it resumed a held batch, 0 otherwise.
  */
-export const SET_BUDGET = `
+export const SET_BUDGET = `${APPEND_EVENT}
+
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'budgetUsd', ARGV[1])
 if redis.call('HGET', KEYS[1], 'held') ~= '1' then return 0 end
 redis.call('HDEL', KEYS[1], 'held', 'heldAt')
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'batch.resumed', 'taskUUID', '',
-  'batchId', ARGV[3], 'at', ARGV[2], 'data', cjson.encode({ budgetUsd = tonumber(ARGV[1]) }))
+appendEvent(KEYS[2], ARGV[4], 'batch.resumed', '', ARGV[3], ARGV[2], cjson.encode({ budgetUsd = tonumber(ARGV[1]) }))
 return 1`;

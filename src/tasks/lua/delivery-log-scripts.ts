@@ -1,5 +1,6 @@
 // The delivery log's atomic step: one attempt recorded, the endpoint's health updated and, on the
 // failure that crosses the threshold, the endpoint disabled with an endpoint.disabled event — together.
+import { APPEND_EVENT } from './append-event.js';
 
 /**
  * KEYS: attempts stream, endpoint hash, endpoints set, events stream.
@@ -7,7 +8,8 @@
  *       threshold, now, attemptsMaxLen, ttlSec, eventsMaxLen.
  * Returns 0 delivered, 1 failed, 2 failed and disabled now.
  */
-export const RECORD_ATTEMPT = `
+export const RECORD_ATTEMPT = `${APPEND_EVENT}
+
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[12], '*', 'webhookId', ARGV[5], 'eventId', ARGV[6],
   'type', ARGV[7], 'attempt', ARGV[8], 'ok', ARGV[2], 'status', ARGV[3], 'latencyMs', ARGV[4],
   'error', ARGV[9], 'at', ARGV[11])
@@ -23,8 +25,7 @@ end
 redis.call('HINCRBY', KEYS[2], 'failed', 1)
 local n = redis.call('HINCRBY', KEYS[2], 'consecutiveFailures', 1)
 if n >= tonumber(ARGV[10]) and redis.call('HSETNX', KEYS[2], 'disabledAt', ARGV[11]) == 1 then
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[14], '*', 'type', 'endpoint.disabled', 'taskUUID', '',
-    'batchId', '', 'at', ARGV[11], 'data', cjson.encode({url = ARGV[1], consecutiveFailures = n}))
+  appendEvent(KEYS[4], ARGV[14], 'endpoint.disabled', '', '', ARGV[11], cjson.encode({url = ARGV[1], consecutiveFailures = n}))
   return 2
 end
 return 1`;
