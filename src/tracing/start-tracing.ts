@@ -63,6 +63,16 @@ export function startTracing(cfg: TracingConfig, role: string): Tracing {
   return handle;
 }
 
+/** Export what this process's tracing buffered, if it was started (a CLI command that returns). */
+export async function flushTracing(): Promise<void> {
+  await running?.flush();
+}
+
+/** Flush and stop this process's tracing if it was started (CLI exit paths); nothing otherwise. */
+export async function stopTracing(): Promise<void> {
+  await running?.shutdown();
+}
+
 export function samplerFor(cfg: Pick<TracingConfig, 'sampler' | 'samplerRatio'>): Sampler {
   const ratio = new TraceIdRatioBasedSampler(cfg.samplerRatio);
   switch (cfg.sampler) {
