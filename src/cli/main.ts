@@ -2,6 +2,8 @@
 // The kontext-relay command line: thin commands over the library modules.
 import { Command } from 'commander';
 import { ConfigError, RelayError } from '../errors.js';
+import { flushTracing, stopTracing } from '../tracing/start-tracing.js';
+import { traceCommands } from './cli-tracing.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
@@ -22,6 +24,7 @@ const program = new Command('kontext-relay')
   .description('Queue-driven image generation with Runware imageInference (FLUX.1 Kontext [pro])')
   .showHelpAfterError();
 
+traceCommands(program);
 registerDemo(program);
 registerServe(program);
 registerEnqueue(program);
@@ -37,8 +40,13 @@ registerEvents(program);
 registerWait(program);
 registerTenant(program);
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);
-  else console.error(e);
-  process.exit(e instanceof ConfigError ? EXIT.CONFIG : EXIT.FAILURES);
-});
+program.parseAsync(process.argv).then(
+  // A command that returns has done its work: export its spans (serve and demo keep running and tracing).
+  () => flushTracing(),
+  async (e: unknown) => {
+    if (e instanceof ConfigError || e instanceof RelayError) console.error(`error: ${e.message}`);
+    else console.error(e);
+    await stopTracing().catch(() => undefined);
+    process.exit(e instanceof ConfigError ? EXIT.CONFIG : EXIT.FAILURES);
+  },
+);

@@ -12,6 +12,7 @@ import { createProducer } from '../../producer/create-producer.js';
 import { startService } from '../../service/start-service.js';
 import { startSimulator } from '../../simulator/index.js';
 import { readBatchTasks } from '../../status/read-status.js';
+import { stopTracing } from '../../tracing/start-tracing.js';
 import { persistedWebhookSecret } from '../demo-secrets.js';
 import { demoTasks } from '../demo-tasks.js';
 import { mountOperatorSurface } from '../operator-surface.js';
@@ -106,6 +107,7 @@ export function registerDemo(program: Command): void {
         console.log(`  … status of all: npm run cli -- status ${summary.batchId}`);
         if (o.exit) {
           await shutdown();
+          await stopTracing();
           process.exit(final.failed + final.partial === 0 && final.cancelled === 0 ? 0 : 1);
         }
       } else if (!simulated) {
