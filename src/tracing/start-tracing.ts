@@ -35,7 +35,8 @@ let running: Tracing | undefined;
 export function startTracing(cfg: TracingConfig, role: string): Tracing {
   if (running) return running;
   if (!cfg.enabled) return OFF;
-  const exporter = cfg.protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtoExporter();
+  const where = cfg.endpoint ? { url: cfg.endpoint } : {};
+  const exporter = cfg.protocol === 'http/json' ? new OtlpJsonExporter(where) : new OtlpProtoExporter(where);
   const detected = detectResources({ detectors: [envDetector] });
   const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: cfg.serviceName, 'kr.role': role }).merge(
     detected,
