@@ -175,6 +175,7 @@ describe('one trace per task', () => {
         const w = webhooks.find((x) => x.attributes[ATTR.slot] === a.slot);
         expect(w, `kr.webhook for slot ${a.slot}`).toBeDefined();
         expect(w!.attributes[ATTR.imageUUID]).toEqual(expect.any(String));
+        expect(w!.attributes[ATTR.outcome]).toBe('new');
       }
       // A result recovered by polling: a kr.poll span that found it.
       const polls = worker('kr.poll');
@@ -188,6 +189,7 @@ describe('one trace per task', () => {
         const [fetch, ...f2] = worker('kr.fetch_output').filter((s) => s.attributes[ATTR.slot] === slot);
         const [store, ...s2] = worker('kr.store_output').filter((s) => s.attributes[ATTR.slot] === slot);
         expect(f2.length + s2.length).toBe(0);
+        expect(Number(fetch!.attributes[ATTR.bytes])).toBeGreaterThan(0);
         expect(notBefore(store!.startNs, fetch!.endNs)).toBe(true);
         expect(store!.attributes[ATTR.s3Key]).toMatch(new RegExp(`${t.uuid}`));
         expect(notBefore(fetch!.startNs, submit!.endNs)).toBe(true);
