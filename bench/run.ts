@@ -1,5 +1,5 @@
 // `npm run bench [-- <id>...]`: runs the benchmarks (all, or those named: e2e, inflight, webhook,
-// enqueue, redis, tail, fairness) one after another, prints a summary, writes bench/results/latest.json and
+// enqueue, redis, tail, fairness, tracing) one after another, prints a summary, writes bench/results/latest.json and
 // regenerates the results section of BENCHMARKS.md. Exits 1 when a benchmark failed.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ import {
 } from './support/report.js';
 import type { BenchModule, BenchResult } from './support/result.js';
 import { tailLatency } from './tail-latency.js';
+import { tracingCost } from './tracing-cost.js';
 import { webhookAck } from './webhook-ack.js';
 
 const BENCHMARKS: readonly BenchModule[] = [
@@ -29,6 +30,7 @@ const BENCHMARKS: readonly BenchModule[] = [
   redisCommands,
   tailLatency,
   fairness,
+  tracingCost,
 ];
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS_JSON = join(here, 'results', 'latest.json');

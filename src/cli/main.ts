@@ -2,6 +2,8 @@
 // The kontext-relay command line: thin commands over the library modules.
 import './demo-preflight.js'; // first: it may refuse before anything else loads
 import { Command } from 'commander';
+import { flushTracing, stopTracing } from '../tracing/start-tracing.js';
+import { traceCommands } from './cli-tracing.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBudget } from './commands/budget.js';
 import { registerControl } from './commands/control.js';
@@ -22,6 +24,7 @@ const program = new Command('kontext-relay')
   .description('Queue-driven image generation with Runware imageInference (FLUX.1 Kontext [pro])')
   .showHelpAfterError();
 
+traceCommands(program);
 registerDemo(program);
 registerServe(program);
 registerEnqueue(program);
@@ -37,7 +40,13 @@ registerEvents(program);
 registerWait(program);
 registerTenant(program);
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  // One line (and a hint when the user can fix it) instead of a stack: see explain-error.ts.
-  process.exit(reportError(e));
-});
+program.parseAsync(process.argv).then(
+  // A command that returns has done its work: export its spans (serve and demo keep running and tracing).
+  () => flushTracing(),
+  async (e: unknown) => {
+    // One line (and a hint when the user can fix it) instead of a stack: see explain-error.ts.
+    const code = reportError(e);
+    await stopTracing().catch(() => undefined);
+    process.exit(code);
+  },
+);

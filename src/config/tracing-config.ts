@@ -38,6 +38,8 @@ const schema = z.object({
 
 export interface TracingConfig {
   enabled: boolean;
+  /** Where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+  endpoint: string | undefined;
   protocol: TraceProtocol;
   sampler: TraceSamplerName;
   /** For the ratio samplers; 1 when unset, as the specification says. */
@@ -62,6 +64,11 @@ export function loadTracingConfig(env: NodeJS.ProcessEnv = process.env): Tracing
     exporters.includes('otlp');
   return Object.freeze({
     enabled: !c.OTEL_SDK_DISABLED && !exporters.includes('none') && named,
+    endpoint:
+      c.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+      (c.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? `${c.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`
+        : undefined),
     protocol: c.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? c.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
     sampler: c.OTEL_TRACES_SAMPLER,
     samplerRatio: c.OTEL_TRACES_SAMPLER_ARG ?? 1,

@@ -36,6 +36,8 @@ export interface DashboardOptions {
   basePath?: string;
   /** true (default): images stream through this server; false: 302 to a presigned S3 URL. */
   imageProxy?: boolean;
+  /** TRACE_URL_TEMPLATE (config/tracing-config.ts): the task page links to the task's trace. */
+  traceUrlTemplate?: string | undefined;
 }
 
 const BULL_BOARD_PATH = 'admin/queues';
@@ -75,6 +77,7 @@ export function mountDashboard(app: Express, ctx: DashboardContext, opts: Dashbo
   mountOperatorPages(pages, ctx, {
     basePath,
     imageOrigins: imageProxy ? [] : s3Origins(ctx.config.S3_ENDPOINT),
+    traceUrlTemplate: opts.traceUrlTemplate,
   });
   const api = Router();
   api.use(requireActionHeader);

@@ -16,6 +16,8 @@ import { html } from './safe-html.js';
 export interface OperatorPageOptions {
   basePath: string;
   imageOrigins: readonly string[];
+  /** TRACE_URL_TEMPLATE: the task page links to the task's trace. */
+  traceUrlTemplate?: string | undefined;
 }
 
 export function mountOperatorPages(router: Router, ctx: DashboardContext, opts: OperatorPageOptions): void {
@@ -34,7 +36,12 @@ export function mountOperatorPages(router: Router, ctx: DashboardContext, opts: 
       res.status(404).send(await page('Not found', body, { page: 'missing' }));
       return;
     }
-    res.send(await page(`Task ${taskUUID}`, renderTaskPage(view), { page: 'task', task: taskUUID }));
+    res.send(
+      await page(`Task ${taskUUID}`, renderTaskPage(view, opts.traceUrlTemplate), {
+        page: 'task',
+        task: taskUUID,
+      }),
+    );
   });
 
   router.get('/deliveries', async (_req, res) => {

@@ -5,6 +5,7 @@
 import { readTaskStatus, type TaskStatus } from '../status/read-status.js';
 import { type Arrival, readArrivals } from '../tasks/arrival-log.js';
 import type { ReceivedItem } from '../tasks/types.js';
+import { traceIdOf } from '../tracing/spans.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { dueTimes } from './overdue-tasks.js';
 
@@ -19,6 +20,8 @@ export interface TaskView {
   arrivals: Arrival[];
   polls: number;
   attempt: number;
+  /** The task's trace (README "Tracing"), when it was traced and its job is still kept. */
+  traceId: string | undefined;
 }
 
 export async function readTaskView(ctx: DashboardContext, taskUUID: string): Promise<TaskView | null> {
@@ -40,5 +43,6 @@ export async function readTaskView(ctx: DashboardContext, taskUUID: string): Pro
     arrivals,
     polls: Number(record.polls ?? 0),
     attempt: Number(record.attempt ?? 0),
+    traceId: traceIdOf(job?.data.trace),
   };
 }

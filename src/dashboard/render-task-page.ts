@@ -18,7 +18,8 @@ const SHOWN_FIELDS = new Set([
 ]);
 const BYTES_PER_KIB = 1024;
 
-export function renderTaskPage(v: TaskView): SafeHtml {
+/** `traceUrlTemplate`: TRACE_URL_TEMPLATE, e.g. `http://jaeger:16686/trace/{traceId}`; no link without it. */
+export function renderTaskPage(v: TaskView, traceUrlTemplate?: string): SafeHtml {
   const t = v.status;
   const uuid = encodeURIComponent(t.taskUUID);
   const canRetry = t.state === 'failed';
@@ -36,6 +37,7 @@ export function renderTaskPage(v: TaskView): SafeHtml {
     <dt>Cost</dt><dd>${formatUsd(t.cost)}</dd>
     <dt>Polls</dt><dd>${v.polls}</dd>
     <dt>Due</dt><dd>${formatTime(v.dueAt)}${t.overdue ? html` <span class="badge badge-overdue">overdue</span>` : ''}</dd>
+    ${renderTraceLink(v.traceId, traceUrlTemplate)}
   </dl>
   ${renderErrors(v)}
   <div class="actions">
@@ -53,6 +55,12 @@ ${renderParams(v.params)}
 <h2>Record</h2>
 ${renderRecord(v.record)}
 <p class="muted"><a href="api/tasks/${uuid}">This task as JSON</a></p>`;
+}
+
+function renderTraceLink(traceId: string | undefined, template: string | undefined): SafeHtml | string {
+  if (!traceId || !template) return '';
+  const href = template.replaceAll('{traceId}', traceId);
+  return html`<dt>Trace</dt><dd><a href="${href}" rel="noopener" target="_blank" data-trace-link><code>${traceId}</code></a></dd>`;
 }
 
 function renderErrors(v: TaskView): SafeHtml | string {

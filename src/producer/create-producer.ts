@@ -6,6 +6,7 @@ import { type Lane, taskJobOptions } from '../tasks/job-options.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import { closeRelayState, openRelayState, type RelayState } from '../tasks/relay-state.js';
 import type { RedisClient } from '../tasks/task-store.js';
+import { startTaskTrace, taskAttributes } from '../tracing/spans.js';
 import { checkTenant } from './check-tenant.js';
 import { type BatchOptions, type BatchSummary, enqueueBatch } from './enqueue-batch.js';
 import { prepareTask } from './prepare-task.js';
@@ -54,11 +55,13 @@ export function createProducer(opts: ProducerOptions): Producer {
       const existed =
         (await queue.getJob(task.taskUUID)) !== undefined || (await tasks.get(task.taskUUID)) !== null;
       if (existed) return { taskUUID: task.taskUUID, duplicate: true };
+      const trace = startTaskTrace(taskAttributes(task.taskUUID, o.batchId));
       await queue.add(
         JOB_NAME,
         {
           task,
           enqueuedAt: Date.now(),
+          ...(trace ? { trace } : {}),
           ...(o.batchId ? { batchId: o.batchId } : {}),
           ...(o.tenant ? { tenant: checkTenant(o.tenant) } : {}),
         },

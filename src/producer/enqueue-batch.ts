@@ -16,6 +16,7 @@ import { JOB_NAME, type QueuedTask } from '../tasks/job-data.js';
 import { type Lane, taskJobOptions } from '../tasks/job-options.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { RedisClient } from '../tasks/task-store.js';
+import { startTaskTrace, taskAttributes } from '../tracing/spans.js';
 import { checkTenant } from './check-tenant.js';
 import { classifyExisting } from './classify-existing.js';
 import { prepareBatchTask } from './prepare-task.js';
@@ -284,11 +285,20 @@ async function addInChunks(
       fresh.map((c) => ({ index: c.index, taskUUID: c.task.taskUUID })),
     );
     await ctx.queue.addBulk(
-      fresh.map((c) => ({
-        name: JOB_NAME,
-        data: { task: c.task, batchId, enqueuedAt: now, ...(ctx.tenant ? { tenant: ctx.tenant } : {}) },
-        opts: taskJobOptions(c.task.taskUUID, ctx.attempts, ctx.lane),
-      })),
+      fresh.map((c) => {
+        const trace = startTaskTrace(taskAttributes(c.task.taskUUID, batchId)); // undefined when off
+        return {
+          name: JOB_NAME,
+          data: {
+            task: c.task,
+            batchId,
+            enqueuedAt: now,
+            ...(ctx.tenant ? { tenant: ctx.tenant } : {}),
+            ...(trace ? { trace } : {}),
+          },
+          opts: taskJobOptions(c.task.taskUUID, ctx.attempts, ctx.lane),
+        };
+      }),
     );
     n.enqueued += fresh.length;
     onProgress?.(n.enqueued + n.alreadyInBatch + n.duplicates);

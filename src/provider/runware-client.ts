@@ -28,7 +28,8 @@ export interface RunwareClientOptions {
   dispatcher?: Dispatcher;
 }
 
-export type SubmitOutcome = { kind: 'accepted' } | { kind: 'alreadyAccepted' };
+/** `status`: the provider's HTTP status (the trace's kr.submit records it). */
+export type SubmitOutcome = { kind: 'accepted' | 'alreadyAccepted'; status: number };
 
 export class RunwareClient {
   private readonly url: string;
@@ -55,7 +56,7 @@ export class RunwareClient {
       (e) => e.taskUUID === undefined || e.taskUUID === task.taskUUID,
     );
     const conflict = errors.find((e) => e.code === 'conflictTaskUUID');
-    if (conflict) return { kind: 'alreadyAccepted' };
+    if (conflict) return { kind: 'alreadyAccepted', status };
     if (errors[0]) throw toProviderError(errors[0], status);
     if (status >= 300) throw httpStatusError(status, JSON.stringify(body));
     const data = envelopeSchema.safeParse(body);
@@ -65,7 +66,7 @@ export class RunwareClient {
     });
     if (!acked)
       throw httpStatusError(status, `no acknowledgement for ${task.taskUUID}: ${JSON.stringify(body)}`);
-    return { kind: 'accepted' };
+    return { kind: 'accepted', status };
   }
 
   /** The full current state of every item of a task (processing / success / error). */

@@ -12,6 +12,8 @@ export interface TaskJobData {
   /** Fair-share tenant (issue 14); absent: the batch id, or DEFAULT_TENANT for a single task. */
   tenant?: string;
   enqueuedAt: number;
+  /** W3C traceparent of the task's trace (src/tracing/spans.ts); absent when tracing was off at enqueue. */
+  trace?: string;
 }
 
 /** A completed job's return value. */

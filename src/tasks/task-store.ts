@@ -3,7 +3,7 @@
 // a task ends once, and is counted in its batch once.
 import type { Cluster, Redis } from 'ioredis';
 import type { ResultItem } from '../contract/index.js';
-import { type ArrivalVia, noteArrival } from './arrival-log.js';
+import { type Arrival, type ArrivalVia, noteArrival, readArrivals } from './arrival-log.js';
 import { EVENTS_STREAM_MAX_LEN, RECORD_RETENTION_SEC, TaskKeys } from './keys.js';
 import { codeOf } from './lua/script-codes.js';
 import { type Scripted, scripted } from './lua/script-registry.js';
@@ -341,5 +341,10 @@ export class TaskStore {
   /** Note how a new result arrived, for the task page and the charts (see arrival-log.ts). */
   async noteArrival(taskUUID: string, slot: number, via: ArrivalVia): Promise<void> {
     await noteArrival(this.redis, this.keys, taskUUID, slot, via);
+  }
+
+  /** How and when each slot's result arrived (the trace's kr.provider_wait reads it at the end). */
+  arrivals(taskUUID: string): Promise<Arrival[]> {
+    return readArrivals(this.redis, this.keys, taskUUID);
   }
 }

@@ -34,14 +34,31 @@ export function verifyWebhookToken(
   return Number(expiresAtSec) < nowSec ? 'expired' : 'ok';
 }
 
+/**
+ * The task's trace, carried in the webhook URL so the webhook server continues it without a Redis read:
+ * `tp` (W3C traceparent), `tb` (batch id), `ta` (attempt). Not covered by the token: they only label
+ * spans, and the route reads them after the token has authenticated the call (README "Tracing").
+ */
+export interface WebhookTrace {
+  traceparent: string;
+  batchId?: string | undefined;
+  attempt?: number | undefined;
+}
+
 /** The webhook URL handed to the provider for one provider task. */
 export function webhookUrlFor(
   publicUrl: string,
   secret: string,
   taskUUID: string,
   expiresAtSec: number,
+  trace?: WebhookTrace,
 ): string {
   const base = publicUrl.replace(/\/+$/, '');
   const token = signWebhookToken(secret, taskUUID, expiresAtSec);
-  return `${base}/webhooks/runware/${taskUUID}?exp=${expiresAtSec}&token=${token}`;
+  const url = `${base}/webhooks/runware/${taskUUID}?exp=${expiresAtSec}&token=${token}`;
+  if (!trace) return url;
+  const q = new URLSearchParams({ tp: trace.traceparent });
+  if (trace.batchId) q.set('tb', trace.batchId);
+  if (trace.attempt !== undefined) q.set('ta', String(trace.attempt));
+  return `${url}&${q.toString()}`;
 }

@@ -35,7 +35,8 @@ let running: Tracing | undefined;
 export function startTracing(cfg: TracingConfig, role: string): Tracing {
   if (running) return running;
   if (!cfg.enabled) return OFF;
-  const exporter = cfg.protocol === 'http/json' ? new OtlpJsonExporter() : new OtlpProtoExporter();
+  const where = cfg.endpoint ? { url: cfg.endpoint } : {};
+  const exporter = cfg.protocol === 'http/json' ? new OtlpJsonExporter(where) : new OtlpProtoExporter(where);
   const detected = detectResources({ detectors: [envDetector] });
   const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: cfg.serviceName, 'kr.role': role }).merge(
     detected,
@@ -61,6 +62,16 @@ export function startTracing(cfg: TracingConfig, role: string): Tracing {
   };
   running = handle;
   return handle;
+}
+
+/** Export what this process's tracing buffered, if it was started (a CLI command that returns). */
+export async function flushTracing(): Promise<void> {
+  await running?.flush();
+}
+
+/** Flush and stop this process's tracing if it was started (CLI exit paths); nothing otherwise. */
+export async function stopTracing(): Promise<void> {
+  await running?.shutdown();
 }
 
 export function samplerFor(cfg: Pick<TracingConfig, 'sampler' | 'samplerRatio'>): Sampler {

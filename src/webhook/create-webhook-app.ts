@@ -4,6 +4,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import { JsonTooDeepError, parseLossless } from '../contract/index.js';
 import { WebhookError } from '../errors.js';
 import { authenticateWebhook, type IngestDeps, ingestWebhook } from './ingest-webhook.js';
+import { webhookSpan } from './webhook-span.js';
 
 /** Content types the provider may plausibly use for a JSON body (the header is unconfirmed). */
 const ACCEPTED_TYPES = /^(application\/(json|[\w.+-]+\+json)|text\/plain)\b/i;
@@ -17,29 +18,36 @@ export function mountWebhookRoutes(app: Express, deps: IngestDeps, opts: Webhook
   app.post('/webhooks/runware/:taskUUID', raw, async (req: Request, res: Response) => {
     const started = performance.now();
     authenticateWebhook(deps.secrets, String(req.params.taskUUID), req.query.token, req.query.exp);
-    const type = req.headers['content-type'];
-    if (type !== undefined && !ACCEPTED_TYPES.test(type)) {
-      throw new WebhookError('WEBHOOK_CONTENT_TYPE', 415, `content type ${type} is not JSON`);
-    }
-    let body: unknown;
-    try {
-      body = parseLossless(typeof req.body === 'string' ? req.body : '');
-    } catch (e) {
-      // SyntaxError from JSON.parse, or JsonTooDeepError: either way the sender's body, not our fault.
-      const reason = e instanceof JsonTooDeepError ? e.message : 'body is not valid JSON';
-      deps.logger.warn({ taskUUID: String(req.params.taskUUID), reason }, 'webhook body refused');
-      throw new WebhookError('WEBHOOK_BAD_JSON', 400, reason);
-    }
-    const result = await ingestWebhook(deps, {
-      taskUUID: String(req.params.taskUUID),
-      token: req.query.token,
-      exp: req.query.exp,
-      body,
+    // Only an authenticated call continues the task's trace (kr.webhook, webhook-span.ts).
+    await webhookSpan(req.query, String(req.params.taskUUID), async () => {
+      await handleWebhook(deps, req, res, started);
     });
-    res.status(200).json({ ok: true, ...result });
-    deps.metrics.webhookAckLatency.observe((performance.now() - started) / 1000);
   });
   app.all('/webhooks/runware/:taskUUID', (_req, res) => {
     res.status(405).set('allow', 'POST').json({ ok: false, code: 'METHOD_NOT_ALLOWED' });
   });
+}
+
+async function handleWebhook(deps: IngestDeps, req: Request, res: Response, started: number): Promise<void> {
+  const type = req.headers['content-type'];
+  if (type !== undefined && !ACCEPTED_TYPES.test(type)) {
+    throw new WebhookError('WEBHOOK_CONTENT_TYPE', 415, `content type ${type} is not JSON`);
+  }
+  let body: unknown;
+  try {
+    body = parseLossless(typeof req.body === 'string' ? req.body : '');
+  } catch (e) {
+    // SyntaxError from JSON.parse, or JsonTooDeepError: either way the sender's body, not our fault.
+    const reason = e instanceof JsonTooDeepError ? e.message : 'body is not valid JSON';
+    deps.logger.warn({ taskUUID: String(req.params.taskUUID), reason }, 'webhook body refused');
+    throw new WebhookError('WEBHOOK_BAD_JSON', 400, reason);
+  }
+  const result = await ingestWebhook(deps, {
+    taskUUID: String(req.params.taskUUID),
+    token: req.query.token,
+    exp: req.query.exp,
+    body,
+  });
+  res.status(200).json({ ok: true, ...result });
+  deps.metrics.webhookAckLatency.observe((performance.now() - started) / 1000);
 }

@@ -10,6 +10,7 @@ import type { DeliveryStats } from '../tasks/delivery-stats.js';
 import type { RelayState } from '../tasks/relay-state.js';
 import { wakeJob } from '../tasks/wake-job.js';
 import { verifyWebhookToken } from '../tokens/webhook-token.js';
+import { ATTR, annotateActiveSpan } from '../tracing/spans.js';
 
 /** The task records and the queue from openRelayState, plus what the webhook server adds. */
 export interface IngestDeps extends Pick<RelayState, 'tasks' | 'queue'> {
@@ -76,6 +77,12 @@ export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promis
   for (const item of parsed.items) {
     const r = await deps.tasks.recordItem(call.taskUUID, item);
     if (r.kind === 'unknown') throw new WebhookError('WEBHOOK_UNKNOWN_TASK', 404, 'unknown task');
+    // The kr.webhook span (when traced): which task, slot and image this call delivered.
+    annotateActiveSpan({
+      [ATTR.taskUUID]: r.jobId,
+      [ATTR.imageUUID]: item.imageUUID,
+      ...(r.kind === 'new' ? { [ATTR.slot]: r.slot } : {}),
+    });
     if (r.kind === 'new') {
       out.received++;
       wake = r.jobId;
@@ -95,6 +102,7 @@ export async function ingestWebhook(deps: IngestDeps, call: WebhookCall): Promis
     deps.metrics.webhooks.inc({ outcome: 'error' });
     if (r.kind === 'new') wake = r.jobId;
   }
+  annotateActiveSpan({ [ATTR.outcome]: out.received ? 'new' : out.errors ? 'error' : 'duplicate' });
   if (wake) await wakeJob(deps.queue, wake);
   // The job id is the task's UUID (also for upload-mode subtasks): feed its latency and webhook health.
   if (deps.delivery && owner && (out.received || out.duplicates)) {

@@ -5,7 +5,7 @@ import { type ProviderTask, SEED_MAX } from '../contract/index.js';
 import { outputKey } from '../storage/key-layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { QueuedTask } from '../tasks/job-data.js';
-import { webhookUrlFor } from '../tokens/webhook-token.js';
+import { type WebhookTrace, webhookUrlFor } from '../tokens/webhook-token.js';
 
 export interface DeliveryTarget {
   mode: 'webhook' | 'upload';
@@ -16,6 +16,8 @@ export interface DeliveryTarget {
   keyPrefix: string;
   /** Presigned URL lifetime for upload mode. */
   uploadUrlTtlSec: number;
+  /** The task's trace, passed on in the webhook URL (absent when the task is not traced). */
+  trace?: WebhookTrace;
 }
 
 export async function buildProviderTasks(
@@ -43,6 +45,7 @@ export async function buildProviderTasks(
           target.secret,
           attempt.providerTaskUUID,
           target.tokenExpiresAtSec,
+          target.trace,
         ),
       },
     ];
@@ -60,7 +63,13 @@ export async function buildProviderTasks(
           outputKey(target.keyPrefix, task.taskUUID, slot, format),
           target.uploadUrlTtlSec,
         ),
-        webhookURL: webhookUrlFor(target.publicUrl, target.secret, subUUID, target.tokenExpiresAtSec),
+        webhookURL: webhookUrlFor(
+          target.publicUrl,
+          target.secret,
+          subUUID,
+          target.tokenExpiresAtSec,
+          target.trace,
+        ),
       };
     }),
   );

@@ -5,6 +5,7 @@ import { ProviderError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QueuedTask } from '../tasks/job-data.js';
 import type { TaskRecord } from '../tasks/types.js';
+import { ATTR, taskSpan } from '../tracing/spans.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 export interface PollOutcome {
@@ -78,7 +79,11 @@ export async function pollWhenDue(
   if (wait > 0) return { progressed: false, wakeAt: now + wait };
   let polled: PollOutcome;
   try {
-    polled = await pollProvider(deps, rec);
+    polled = await taskSpan('kr.poll', {}, async (span) => {
+      const out = await pollProvider(deps, rec);
+      span.setAttributes({ [ATTR.recovered]: out.recovered, 'kr.provider_errors': out.errors ?? 0 });
+      return out;
+    });
   } catch (e) {
     if (e instanceof ProviderError && !e.retryable) throw e;
     const at = now + deps.poll.retryDelay();

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { RESULT_PRIORITY } from '../tasks/job-options.js';
 import { type SlotFailure, type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
+import { inTaskTrace, taskAttributes } from '../tracing/spans.js';
 import { holdUntilAdmitted } from './admission-gate.js';
 import { holdIfOverBudget } from './budget-gate.js';
 import { pollWhenDue } from './poll-provider.js';
@@ -14,6 +15,7 @@ import { OverloadDetector } from './provider-overload.js';
 import { resolveSlots } from './resolve-slots.js';
 import { storeOutputs } from './store-outputs.js';
 import { submitTask } from './submit-task.js';
+import { traceCompletion } from './trace-completion.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 /** Re-check delay while an upload-mode object has not reached the bucket yet. */
@@ -32,7 +34,7 @@ export interface ProcessorControl {
 
 export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
   const overload = new OverloadDetector();
-  return async function processTask(job: TaskJob, token?: string): Promise<TaskJobResult> {
+  const processTask = async (job: TaskJob, token?: string): Promise<TaskJobResult> => {
     const { task, batchId } = job.data;
     const log = deps.logger.child({ taskUUID: task.taskUUID, jobId: job.id, batchId });
     let rec = await deps.tasks.get(task.taskUUID);
@@ -52,6 +54,13 @@ export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
       if (partial) return partial;
       throw await onFailure(deps, control, overload, job, e, log);
     }
+  };
+  // Each activation continues the task's trace from its stored traceparent (README "Tracing").
+  return (job: TaskJob, token?: string): Promise<TaskJobResult> => {
+    const { task, batchId, trace } = job.data;
+    if (!trace) return processTask(job, token);
+    const shared = taskAttributes(task.taskUUID, batchId, job.attemptsMade + 1);
+    return inTaskTrace(trace, shared, () => processTask(job, token));
   };
 }
 
@@ -126,7 +135,9 @@ async function park(
 
 async function complete(deps: WorkerDeps, rec: TaskRecord, outputs: TaskJobResult['outputs'], log: Logger) {
   const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
-  const ended = await deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost, outputs);
+  const ended = await traceCompletion(deps.tasks, rec, 'completed', () =>
+    deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost, outputs),
+  );
   if (ended === 'already') {
     const now = await deps.tasks.get(rec.taskUUID);
     if (now) return settle(deps, now);
@@ -152,15 +163,8 @@ async function endWithFailedSlots(
   const first = failed[0];
   const firstReason = first ? `${first.code}: ${first.message}` : 'no output stored';
   if (outputs.length === 0) {
-    const ended = await deps.tasks.finish(
-      rec.taskUUID,
-      rec.batchId,
-      'failed',
-      firstReason,
-      0,
-      [],
-      Date.now(),
-      failed,
+    const ended = await traceCompletion(deps.tasks, rec, 'failed', () =>
+      deps.tasks.finish(rec.taskUUID, rec.batchId, 'failed', firstReason, 0, [], Date.now(), failed),
     );
     if (ended !== 'already') {
       deps.metrics.tasksFinished.inc({ outcome: 'failed' });
@@ -170,15 +174,8 @@ async function endWithFailedSlots(
   }
   const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
   const reason = `${failed.length} of ${rec.expected} slots failed: ${failed.map((f) => `slot ${f.slot} ${f.code}: ${f.message}`).join('; ')}`;
-  const ended = await deps.tasks.finish(
-    rec.taskUUID,
-    rec.batchId,
-    'partial',
-    reason,
-    cost,
-    outputs,
-    Date.now(),
-    failed,
+  const ended = await traceCompletion(deps.tasks, rec, 'partial', () =>
+    deps.tasks.finish(rec.taskUUID, rec.batchId, 'partial', reason, cost, outputs, Date.now(), failed),
   );
   if (ended === 'already') {
     const now = await deps.tasks.get(rec.taskUUID);
@@ -269,7 +266,9 @@ async function onFailure(
 
 async function finalFailure(deps: WorkerDeps, job: TaskJob, reason: string, log: Logger): Promise<Error> {
   const { task, batchId } = job.data;
-  const ended = await deps.tasks.finish(task.taskUUID, batchId, 'failed', reason);
+  const ended = await traceCompletion(deps.tasks, { taskUUID: task.taskUUID }, 'failed', () =>
+    deps.tasks.finish(task.taskUUID, batchId, 'failed', reason),
+  );
   if (ended !== 'already') {
     deps.metrics.tasksFinished.inc({ outcome: 'failed' });
     log.warn({ reason }, 'task failed');

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { slotRetryProviderUuid, uploadSubtaskUuids } from '../tasks/attempt-uuids.js';
 import type { QueuedTask } from '../tasks/job-data.js';
 import type { SlotFailure, TaskRecord } from '../tasks/types.js';
+import { ATTR, activeTaskTrace, taskSpan } from '../tracing/spans.js';
 import { buildProviderTasks, offsetSeed } from './build-provider-tasks.js';
 import { deliveryTarget } from './submit-task.js';
 import type { WorkerDeps } from './worker-deps.js';
@@ -60,11 +61,17 @@ export async function submitSlotRetry(
       subtasks: rec.mode === 'upload' ? slots.map((s) => rec.subtasks[s]!) : [],
       slots,
     },
-    deliveryTarget(deps.config, rec.mode),
+    deliveryTarget(deps.config, rec.mode, activeTaskTrace()),
     deps.store,
   );
   try {
-    for (const pt of providerTasks) await deps.client.submit(pt);
+    for (const pt of providerTasks) {
+      const attrs = { 'kr.provider_task_uuid': pt.taskUUID, 'kr.slots': slots.join(',') };
+      await taskSpan('kr.submit', attrs, async (span) => {
+        const outcome = await deps.client.submit(pt);
+        span.setAttributes({ [ATTR.providerStatus]: outcome.status, [ATTR.outcome]: outcome.kind });
+      });
+    }
   } catch (e) {
     if (!(e instanceof ProviderError) || e.retryable || e.category === 'auth' || e.category === 'quota')
       throw e;

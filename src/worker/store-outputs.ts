@@ -14,6 +14,7 @@ import { outputCorrupt } from '../outputs/output-errors.js';
 import { outputKey } from '../storage/key-layout.js';
 import type { QueuedTask } from '../tasks/job-data.js';
 import type { ReceivedItem, SlotFailure, StoredOutput, TaskRecord } from '../tasks/types.js';
+import { ATTR, taskSpan } from '../tracing/spans.js';
 import { backoffDelay } from './retry-backoff.js';
 import type { WorkerDeps } from './worker-deps.js';
 
@@ -121,12 +122,21 @@ async function storeOne(
     refuseAmbiguous(r.item);
     const format: OutputFormat = task.outputFormat ?? 'JPG';
     const key = outputKey(prefix, rec.taskUUID, r.slot, format);
-    const head = await deps.store.head(key);
-    const bytes = head && head.size > 0 ? await deps.store.get(key) : undefined;
-    const refused = bytes && uploadRefusal(bytes, task, format);
+    // kr.store_output in upload mode: confirm the provider's PUT (HEAD, GET) and set its metadata.
+    const confirmed = await taskSpan('kr.store_output', slotAttributes(r, key), async (span) => {
+      const head = await deps.store.head(key);
+      const bytes = head && head.size > 0 ? await deps.store.get(key) : undefined;
+      const refused = bytes && uploadRefusal(bytes, task, format);
+      span.setAttribute(ATTR.outcome, bytes ? (refused ? 'refused' : 'uploaded') : 'not yet uploaded');
+      if (bytes && !refused) {
+        const metadata = metadataOf(rec.taskUUID, r);
+        await deps.store.replaceMetadata(key, { contentType: CONTENT_TYPES[format], metadata });
+        span.setAttribute(ATTR.bytes, bytes.length);
+      }
+      return { bytes, refused };
+    });
+    const { bytes, refused } = confirmed;
     if (bytes && !refused) {
-      const metadata = metadataOf(rec.taskUUID, r);
-      await deps.store.replaceMetadata(key, { contentType: CONTENT_TYPES[format], metadata });
       out = toOutput(r, deps.store.bucket, key, bytes.length, sha256(bytes), CONTENT_TYPES[format]);
     } else if (refused) {
       // The provider's PUT is unusable: remove it so it can never be taken for the output, then fetch.
@@ -163,16 +173,26 @@ async function fetchAndPut(
   r: ReceivedItem,
 ): Promise<StoredOutput> {
   // Verified whole and of the task's size before the PUT (README "Guarantees"); OUTPUT_CORRUPT retries.
-  const got = await getOutputBytes(r.item, deps.fetchPolicy, deps.fetchDispatcher, {
-    width: task.width,
-    height: task.height,
+  const got = await taskSpan('kr.fetch_output', slotAttributes(r), async (span) => {
+    const bytes = await getOutputBytes(r.item, deps.fetchPolicy, deps.fetchDispatcher, {
+      width: task.width,
+      height: task.height,
+    });
+    span.setAttribute(ATTR.bytes, bytes.bytes.length);
+    return bytes;
   });
   const key = outputKey(deps.config.S3_KEY_PREFIX, rec.taskUUID, r.slot, got.format);
-  const obj = await deps.store.put(key, got.bytes, {
-    contentType: got.contentType,
-    metadata: metadataOf(rec.taskUUID, r),
-  });
+  const obj = await taskSpan(
+    'kr.store_output',
+    { ...slotAttributes(r, key), [ATTR.bytes]: got.bytes.length },
+    () =>
+      deps.store.put(key, got.bytes, { contentType: got.contentType, metadata: metadataOf(rec.taskUUID, r) }),
+  );
   return toOutput(r, obj.bucket, obj.key, obj.size, obj.sha256, obj.contentType);
+}
+
+function slotAttributes(r: ReceivedItem, key?: string) {
+  return { [ATTR.slot]: r.slot, [ATTR.imageUUID]: r.item.imageUUID, ...(key ? { [ATTR.s3Key]: key } : {}) };
 }
 
 /** Why an uploaded object may not be recorded (incomplete, wrong size or format), or undefined when it may. */

@@ -6,6 +6,8 @@ import type { Logger } from '../log.js';
 import { uploadSubtaskUuids } from '../tasks/attempt-uuids.js';
 import type { TaskJobData } from '../tasks/job-data.js';
 import type { TaskRecord } from '../tasks/types.js';
+import type { WebhookTrace } from '../tokens/webhook-token.js';
+import { ATTR, activeTaskTrace, taskSpan } from '../tracing/spans.js';
 import { buildProviderTasks, type DeliveryTarget } from './build-provider-tasks.js';
 import type { WorkerDeps } from './worker-deps.js';
 
@@ -39,15 +41,19 @@ export async function submitTask(
   const providerTasks = await buildProviderTasks(
     task,
     { providerTaskUUID: current.providerTaskUUID, subtasks: current.subtasks },
-    deliveryTarget(cfg, mode),
+    deliveryTarget(cfg, mode, activeTaskTrace()),
     deps.store,
   );
   for (const pt of providerTasks) {
-    const started = performance.now();
-    const outcome = await deps.client.submit(pt);
-    deps.metrics.submitLatency.observe((performance.now() - started) / 1000);
-    if (outcome.kind === 'alreadyAccepted')
-      log.info({ providerTaskUUID: pt.taskUUID }, 'already accepted earlier');
+    // kr.submit: one HTTP call to the provider, with its status, or the error with the provider's code.
+    await taskSpan('kr.submit', { 'kr.provider_task_uuid': pt.taskUUID }, async (span) => {
+      const started = performance.now();
+      const outcome = await deps.client.submit(pt);
+      deps.metrics.submitLatency.observe((performance.now() - started) / 1000);
+      span.setAttributes({ [ATTR.providerStatus]: outcome.status, [ATTR.outcome]: outcome.kind });
+      if (outcome.kind === 'alreadyAccepted')
+        log.info({ providerTaskUUID: pt.taskUUID }, 'already accepted earlier');
+    });
   }
   const now = Date.now();
   // The first poll is due when the results are overdue by the learned latency (poll-planner.ts).
@@ -66,9 +72,14 @@ export async function submitTask(
 }
 
 /** Where and how long the provider may deliver the results of a task submitted now. */
-export function deliveryTarget(cfg: WorkerDeps['config'], mode: 'webhook' | 'upload'): DeliveryTarget {
+export function deliveryTarget(
+  cfg: WorkerDeps['config'],
+  mode: 'webhook' | 'upload',
+  trace?: WebhookTrace,
+): DeliveryTarget {
   const nowSec = Math.floor(Date.now() / 1000);
   return {
+    ...(trace ? { trace } : {}),
     mode,
     publicUrl: cfg.PUBLIC_URL,
     secret: requireSecret(cfg.WEBHOOK_SECRET),

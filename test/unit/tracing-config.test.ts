@@ -16,6 +16,19 @@ describe('tracing configuration', () => {
     );
   });
 
+  it('sends spans to the traces endpoint as given, or to the general endpoint + /v1/traces', () => {
+    expect(loadTracingConfig({}).endpoint).toBeUndefined();
+    expect(loadTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).endpoint).toBe(
+      'http://c:4318/v1/traces',
+    );
+    expect(
+      loadTracingConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:9999/x',
+      }).endpoint,
+    ).toBe('http://t:9999/x');
+  });
+
   it('takes the traces protocol over the general one, http/protobuf by default', () => {
     expect(loadTracingConfig({}).protocol).toBe('http/protobuf');
     expect(loadTracingConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).protocol).toBe('http/json');

@@ -9,6 +9,7 @@ import { lockDataDir } from '../../embedded/data-dir-lock.js';
 import { createProducer } from '../../producer/create-producer.js';
 import type { RunningService } from '../../service/start-service.js';
 import { readBatchStatus, readBatchTasks } from '../../status/read-status.js';
+import { stopTracing } from '../../tracing/start-tracing.js';
 import { demoTasks } from '../demo-tasks.js';
 import { onShutdown } from '../shutdown.js';
 import { type DemoStack, startDemoStack } from '../start-demo-stack.js';
@@ -59,6 +60,7 @@ export function registerDemo(program: Command): void {
         console.log(`  … status of all: npm run cli -- status ${batchId}`);
         if (o.exit) {
           await shutdown();
+          await stopTracing();
           process.exit(final.failed + final.partial === 0 && final.cancelled === 0 ? 0 : 1);
         }
       } else if (!simulated) {
