@@ -27,6 +27,12 @@ export class RelayMetrics {
     buckets: LATENCY_BUCKETS_S,
     registers: [this.registry],
   });
+  readonly webhookTokenChecks = new Counter({
+    name: 'kr_webhook_token_checks_total',
+    help: 'Webhook URL tokens verified, one per request, by result (ok, missing, malformed, expired, mismatch)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
   readonly webhooks = new Counter({
     name: 'kr_webhooks_total',
     help: 'Provider webhook calls by outcome (new, duplicate, late, error, rejected)',

@@ -16,7 +16,13 @@ export function mountWebhookRoutes(app: Express, deps: IngestDeps, opts: Webhook
   const raw = express.text({ type: () => true, limit: opts.bodyLimitBytes, defaultCharset: 'utf-8' });
   app.post('/webhooks/runware/:taskUUID', raw, async (req: Request, res: Response) => {
     const started = performance.now();
-    authenticateWebhook(deps.secrets, String(req.params.taskUUID), req.query.token, req.query.exp);
+    const call = authenticateWebhook(
+      deps.secrets,
+      String(req.params.taskUUID),
+      req.query.token,
+      req.query.exp,
+      deps.metrics,
+    );
     const type = req.headers['content-type'];
     if (type !== undefined && !ACCEPTED_TYPES.test(type)) {
       throw new WebhookError('WEBHOOK_CONTENT_TYPE', 415, `content type ${type} is not JSON`);
@@ -27,15 +33,10 @@ export function mountWebhookRoutes(app: Express, deps: IngestDeps, opts: Webhook
     } catch (e) {
       // SyntaxError from JSON.parse, or JsonTooDeepError: either way the sender's body, not our fault.
       const reason = e instanceof JsonTooDeepError ? e.message : 'body is not valid JSON';
-      deps.logger.warn({ taskUUID: String(req.params.taskUUID), reason }, 'webhook body refused');
+      deps.logger.warn({ taskUUID: call.taskUUID, reason }, 'webhook body refused');
       throw new WebhookError('WEBHOOK_BAD_JSON', 400, reason);
     }
-    const result = await ingestWebhook(deps, {
-      taskUUID: String(req.params.taskUUID),
-      token: req.query.token,
-      exp: req.query.exp,
-      body,
-    });
+    const result = await ingestWebhook(deps, call, body);
     res.status(200).json({ ok: true, ...result });
     deps.metrics.webhookAckLatency.observe((performance.now() - started) / 1000);
   });
