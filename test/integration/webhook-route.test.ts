@@ -63,4 +63,33 @@ describe('webhook route', () => {
     expect(await checks('mismatch')).toBe(bad0 + 1);
     expect(await checks('ok')).toBe(ok0 + 1);
   });
+
+  it('answers a recorded item 200 with a JSON body, and its repeat as a duplicate', async () => {
+    const task = randomUUID();
+    await p.svc.tasks.create({
+      taskUUID: task,
+      jobId: task,
+      batchId: undefined,
+      mode: 'webhook',
+      expected: 1,
+    });
+    const url = webhookUrlFor(
+      p.svc.url!,
+      p.config.WEBHOOK_SECRET!,
+      task,
+      Math.floor(Date.now() / 1000) + 600,
+    );
+    const item = {
+      taskType: 'imageInference',
+      taskUUID: task,
+      imageUUID: randomUUID(),
+      imageURL: 'https://im.example/a.jpg',
+    };
+    const first = await post(url, JSON.stringify({ data: [item] }));
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await first.json()).toEqual({ ok: true, received: 1, duplicates: 0, late: 0, errors: 0 });
+    const again = await post(url, JSON.stringify({ data: [item] }));
+    expect(await again.json()).toEqual({ ok: true, received: 0, duplicates: 1, late: 0, errors: 0 });
+  });
 });
