@@ -31,11 +31,18 @@ process.once('exit', () => {
  */
 export function spawnTsx(
   args: string[],
-  opts: { env?: Record<string, string>; ready?: RegExp; probe?: () => Promise<boolean>; name: string },
+  opts: {
+    env?: Record<string, string>;
+    ready?: RegExp;
+    probe?: () => Promise<boolean>;
+    name: string;
+    /** Node flags after tsx's (e.g. `--import` of a TypeScript preload). */
+    nodeArgs?: string[];
+  },
 ): Promise<Child> {
   // For profiling: BENCH_CHILD_NODE_ARGS adds Node flags (e.g. "--cpu-prof --trace-gc") to every child.
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...(opts.nodeArgs ?? []), ...args], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

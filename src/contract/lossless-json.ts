@@ -7,18 +7,32 @@ import { RelayError } from '../errors.js';
 export const WIDE_INTEGER_KEYS = ['seed'] as const;
 
 /**
+ * The marker a wide integer is written as before its quotes are dropped. Random per process: a string in
+ * the value (a prompt, say) cannot know it, so it can never be mistaken for a marker.
+ */
+const MARKER = `__kr_int_${randomBytes(9).toString('hex')}_`;
+const MARKER_RE = new RegExp(`"${MARKER}(-?\\d+)"`, 'g');
+const DIGITS = /^-?\d+$/;
+
+/**
  * Serialise `value`, writing every wide-integer key whose value is a decimal string (or bigint)
- * as a bare JSON number with all its digits.
+ * as a bare JSON number with all its digits. Only bodies that can carry one need it (a submit with a
+ * seed); elsewhere JSON.stringify is the same text for less work.
  */
 export function stringifyLossless(value: unknown, keys: readonly string[] = WIDE_INTEGER_KEYS): string {
-  const nonce = randomBytes(6).toString('hex');
-  const marker = `__kr_int_${nonce}_`;
+  let marked = false;
   const json = JSON.stringify(value, (key, v: unknown) => {
-    if (typeof v === 'bigint') return `${marker}${v.toString()}`;
-    if (keys.includes(key) && typeof v === 'string' && /^-?\d+$/.test(v)) return `${marker}${v}`;
+    if (typeof v === 'bigint') {
+      marked = true;
+      return `${MARKER}${v.toString()}`;
+    }
+    if (typeof v === 'string' && keys.includes(key) && DIGITS.test(v)) {
+      marked = true;
+      return `${MARKER}${v}`;
+    }
     return v;
   });
-  return json.replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
+  return marked ? json.replace(MARKER_RE, '$1') : json;
 }
 
 /**
@@ -45,13 +59,25 @@ export function parseLossless(
   maxDepth = MAX_JSON_DEPTH,
 ): unknown {
   if (nestingDepth(text) > maxDepth) throw new JsonTooDeepError(maxDepth);
-  const keyAlt = keys.map((k) => k.replace(/[^A-Za-z0-9_]/g, '')).join('|');
-  // Only rewrite `"seed": 123` where the key is a real key (preceded by { or ,), not text in a string.
-  const quoted = text.replace(
-    new RegExp(`([{,]\\s*"(?:${keyAlt})"\\s*:\\s*)(-?\\d+)(?=\\s*[,}])`, 'g'),
-    '$1"$2"',
-  );
+  const quoted = text.replace(wideIntegerPattern(keys), '$1"$2"');
   return JSON.parse(quoted);
+}
+
+/** Compiled once per key list (in practice: once, for WIDE_INTEGER_KEYS). */
+const PATTERNS = new Map<string, RegExp>();
+
+/**
+ * The pattern that quotes a wide-integer key's bare integer: only `"seed": 123` where the key is a real
+ * key (preceded by { or ,), not text in a string. Global, so `replace` resets its lastIndex on each use.
+ */
+export function wideIntegerPattern(keys: readonly string[]): RegExp {
+  const keyAlt = keys.map((k) => k.replace(/[^A-Za-z0-9_]/g, '')).join('|');
+  let re = PATTERNS.get(keyAlt);
+  if (!re) {
+    re = new RegExp(`([{,]\\s*"(?:${keyAlt})"\\s*:\\s*)(-?\\d+)(?=\\s*[,}])`, 'g');
+    PATTERNS.set(keyAlt, re);
+  }
+  return re;
 }
 
 /** The deepest nesting of [ and { outside strings (one linear pass, no parse). */

@@ -2,7 +2,7 @@
 // The URL comes from an unauthenticated webhook body, so the defaults refuse everything but public unicast.
 import type { Config } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
-import { parseAllowEntry } from './host-allow-list.js';
+import { parseAllowList } from './host-allow-list.js';
 
 /** Redirect hops followed when the policy names none; each hop is re-checked like the first URL. */
 export const DEFAULT_MAX_REDIRECTS = 3;
@@ -23,14 +23,17 @@ export interface FetchPolicy {
 
 /** Throws ConfigError for an allow-list entry that could never match (a URL, a bare `*`, a bad port). */
 export function fetchPolicyFromConfig(cfg: Config): FetchPolicy {
-  const bad = cfg.FETCH_ALLOWED_HOSTS.filter((e) => parseAllowEntry(e) === null);
+  // Frozen, then parsed here once: every URL check reuses this parse (parseAllowList keeps it).
+  const allowedHosts = Object.freeze([...cfg.FETCH_ALLOWED_HOSTS]);
+  const parsed = parseAllowList(allowedHosts);
+  const bad = allowedHosts.filter((_, i) => parsed[i] === null);
   if (bad.length > 0) {
     throw new ConfigError(
       `FETCH_ALLOWED_HOSTS: ${bad.map((e) => `"${e}"`).join(', ')} is not a host, host:port or *.suffix`,
     );
   }
   return Object.freeze({
-    allowedHosts: Object.freeze([...cfg.FETCH_ALLOWED_HOSTS]),
+    allowedHosts,
     allowPrivate: cfg.FETCH_ALLOW_PRIVATE,
     maxBytes: cfg.MAX_OUTPUT_BYTES,
     timeoutMs: cfg.FETCH_TIMEOUT_MS,

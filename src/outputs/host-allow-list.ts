@@ -40,13 +40,28 @@ export function parseAllowEntry(raw: string): AllowEntry | null {
   return ipaddr.isValid(host) || HOST_NAME.test(host) ? { kind: 'exact', host, port } : null;
 }
 
+/** Parsed lists by identity: only frozen lists, which cannot change after they were parsed. */
+const PARSED = new WeakMap<readonly string[], readonly (AllowEntry | null)[]>();
+
+/**
+ * Every entry of `entries` parsed (null where parseAllowEntry refuses it). A frozen list — the one
+ * fetchPolicyFromConfig builds at startup — is parsed once and the same result returned from then on.
+ */
+export function parseAllowList(entries: readonly string[]): readonly (AllowEntry | null)[] {
+  const known = PARSED.get(entries);
+  if (known) return known;
+  const parsed = Object.freeze(entries.map(parseAllowEntry));
+  if (Object.isFrozen(entries)) PARSED.set(entries, parsed);
+  return parsed;
+}
+
 /** How `hostname` (as in URL.hostname) on `port` matches the list; the strongest match wins. */
 export function matchAllowList(entries: readonly string[], hostname: string, port: number): AllowListMatch {
+  if (entries.length === 0) return 'none';
   const host = normaliseHost(hostname);
   const isIp = ipaddr.isValid(host);
   let best: AllowListMatch = 'none';
-  for (const raw of entries) {
-    const e = parseAllowEntry(raw);
+  for (const e of parseAllowList(entries)) {
     if (!e || (e.port !== undefined && e.port !== port)) continue;
     if (e.kind === 'exact' && e.host === host) return 'exact';
     // A wildcard names DNS names only: `*.0.0.1` must not admit 127.0.0.1.

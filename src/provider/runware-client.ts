@@ -51,7 +51,8 @@ export class RunwareClient {
    * provider, so it is reported as `alreadyAccepted` (go poll), not as a failure.
    */
   async submit(task: ProviderTask): Promise<SubmitOutcome> {
-    const { status, body } = await this.post([task]);
+    // A submit is the one body that can carry a seed above 2^53: written losslessly.
+    const { status, body } = await this.post([task], stringifyLossless);
     const errors = extractErrors(body).filter(
       (e) => e.taskUUID === undefined || e.taskUUID === task.taskUUID,
     );
@@ -97,14 +98,17 @@ export class RunwareClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  private async post(tasks: unknown[]): Promise<{ status: number; body: unknown }> {
+  private async post(
+    tasks: unknown[],
+    serialise: (v: unknown) => string = JSON.stringify,
+  ): Promise<{ status: number; body: unknown }> {
     let res: Dispatcher.ResponseData;
     try {
       res = await request(this.url, {
         method: 'POST',
         dispatcher: this.dispatcher,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}` },
-        body: stringifyLossless(tasks),
+        body: serialise(tasks),
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });

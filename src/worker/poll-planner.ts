@@ -43,8 +43,12 @@ export class PollPlanner {
    */
   async firstPollAt(task: QueuedTask, now: number): Promise<number> {
     const cls = latencyClassOf(task);
-    const [h, mode] = await Promise.all([this.sketch(cls), this.health.mode()]);
-    await this.delivery.tagLatencyClass(task.taskUUID, cls);
+    // The tag is independent of the reads: all three go out together (one round trip, not two).
+    const [h, mode] = await Promise.all([
+      this.sketch(cls),
+      this.health.mode(),
+      this.delivery.tagLatencyClass(task.taskUUID, cls),
+    ]);
     const due = overdueAfterMs(h, mode, this.params, task.numberResults ?? 1);
     return now + (hasLearned(h) ? due : Math.min(due, this.params.minDelayMs));
   }

@@ -13,7 +13,7 @@ import {
   type FetchPolicy,
   fetchPolicyFromConfig,
 } from '../../src/outputs/fetch-policy.js';
-import { matchAllowList, parseAllowEntry } from '../../src/outputs/host-allow-list.js';
+import { matchAllowList, parseAllowEntry, parseAllowList } from '../../src/outputs/host-allow-list.js';
 
 const closed: FetchPolicy = { allowedHosts: [], allowPrivate: false, maxBytes: 1024, timeoutMs: 1000 };
 
@@ -249,6 +249,20 @@ describe('fetch policy from config', () => {
       maxRedirects: DEFAULT_MAX_REDIRECTS,
     });
     expect(Object.isFrozen(policy)).toBe(true);
+  });
+
+  it('parses the allow-list once, at startup: every later check reuses the same parse', () => {
+    const policy = fetchPolicyFromConfig(loadConfig({ FETCH_ALLOWED_HOSTS: 'im.runware.ai,*.cdn.example' }));
+    const first = parseAllowList(policy.allowedHosts);
+    expect(first).toEqual([parseAllowEntry('im.runware.ai'), parseAllowEntry('*.cdn.example')]);
+    expect(checkUrl('https://im.runware.ai/x.jpg', policy).privateConsent).toBe(true);
+    expect(checkUrl('https://a.cdn.example/x.jpg', policy).privateConsent).toBe(false);
+    expect(parseAllowList(policy.allowedHosts)).toBe(first);
+    // A list that can still change is parsed afresh each time, so a later edit is never missed.
+    const open = ['im.runware.ai'];
+    expect(parseAllowList(open)).not.toBe(parseAllowList(open));
+    open.push('other.example');
+    expect(matchAllowList(open, 'other.example', 443)).toBe('exact');
   });
 
   it('defaults to no allow-list, no private addresses', () => {
