@@ -5,13 +5,12 @@
 // attributes. With tracing off nothing is stored with the task.
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { ATTR } from '../../src/tracing/spans.js';
-import { testRedisUrl, testS3Endpoint, testSecret, uniqueId } from '../helpers/env.js';
-import { freePort } from '../helpers/free-port.js';
+import { uniqueId } from '../helpers/env.js';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver.js';
+import { processRelayEnv } from '../helpers/process-rig.js';
 import {
   describeOutputs,
   type ManagedProcess,
-  relayEnv,
   runCli,
   startRelayRole,
   startSimulatorProcess,
@@ -36,18 +35,8 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-async function startRelay(id: string, extra: Record<string, string>) {
-  const simPort = await freePort();
-  const env = relayEnv({
-    redisUrl: testRedisUrl(),
-    s3Endpoint: testS3Endpoint(),
-    providerUrl: `http://127.0.0.1:${simPort}/v1`,
-    webhookPort: await freePort(),
-    queuePrefix: `kr-${id}`,
-    bucket: `b-${id}`,
-    secret: testSecret(),
-    extra,
-  });
+async function startRelay(tag: string, extra: Record<string, string>) {
+  const { env, simPort } = await processRelayEnv(tag, extra);
   // A third of the webhooks are lost: polling recovers those results, so both arrival paths are traced.
   const sim = await startSimulatorProcess({
     port: simPort,

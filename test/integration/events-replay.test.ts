@@ -2,7 +2,6 @@
 // is disabled after failing too often in a row (endpoint.disabled event), what it missed is dead-lettered.
 // Brought back, re-enabled and replayed from a cursor with `kontext-relay events replay`, the receiver
 // ends with exactly one copy of every event, each verified with the standardwebhooks package.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventKeys } from '../../src/events/event-keys.js';
 import { ATTEMPTS_KEPT, DeliveryLog, LOG_TTL_SEC } from '../../src/events/outgoing/delivery-log.js';
@@ -13,19 +12,12 @@ import {
 } from '../../src/events/outgoing/start-event-dispatcher.js';
 import { webhookId } from '../../src/events/outgoing/webhook-body.js';
 import { type Pipeline, startPipeline, waitForBatch } from '../helpers/pipeline.js';
+import { runCli } from '../helpers/processes.js';
 import { startVerifyingReceiver, type VerifyingReceiver } from '../helpers/webhook-receiver.js';
 
 const SECRET = `whsec_${Buffer.from('replay test secret, thirty-two B').toString('base64')}`;
 const WAIT_MS = 30_000;
 const DISABLE_AFTER = 3;
-
-const ENTRY = `
-import { Command } from 'commander';
-import { registerEvents } from './src/cli/commands/events.ts';
-const program = new Command('kontext-relay');
-registerEvents(program);
-await program.parseAsync(process.argv.slice(1), { from: 'user' });
-`;
 
 let p: Pipeline;
 let receiver: VerifyingReceiver;
@@ -59,29 +51,17 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
   }
 }
 
-function cli(args: string[]) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
-    {
-      env: {
-        ...process.env,
-        REDIS_URL: p.config.REDIS_URL,
-        QUEUE_PREFIX: p.config.QUEUE_PREFIX,
-        QUEUE_NAME: p.config.QUEUE_NAME,
-        EVENTS_WEBHOOK_URL: receiver.url,
-        LOG_LEVEL: 'silent',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, out, err })),
-  );
+/** The real CLI, as an operator runs it, on the pipeline's Redis and prefix. */
+async function cli(args: string[]) {
+  const r = await runCli(args, {
+    REDIS_URL: p.config.REDIS_URL,
+    QUEUE_PREFIX: p.config.QUEUE_PREFIX,
+    QUEUE_NAME: p.config.QUEUE_NAME,
+    EVENTS_WEBHOOK_URL: receiver.url,
+    EVENTS_WEBHOOK_SECRET: SECRET,
+    LOG_LEVEL: 'silent',
+  });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('delivery log storage', () => {

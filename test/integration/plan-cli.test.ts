@@ -1,7 +1,6 @@
 // `kontext-relay plan` as a real process against the simulator over HTTP: the plan prices every image,
 // reads the balance with accountManagement getDetails, and exits 0 only when balance and budget cover it.
 // `enqueue --plan` prints the same plan and submits nothing when it is not covered.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,16 +10,7 @@ import { RunwareClient } from '../../src/provider/runware-client.js';
 import { type Simulator, startSimulator } from '../../src/simulator/index.js';
 import { testEnv } from '../helpers/env.js';
 import { startPipeline, waitForBatch } from '../helpers/pipeline.js';
-
-const ENTRY = `
-import { Command } from 'commander';
-import { registerPlan } from './src/cli/commands/plan.ts';
-import { registerEnqueue } from './src/cli/commands/enqueue.ts';
-const program = new Command('kontext-relay');
-registerPlan(program);
-registerEnqueue(program);
-await program.parseAsync(process.argv.slice(1), { from: 'user' });
-`;
+import { runCli } from '../helpers/processes.js';
 
 let sim: Simulator;
 let dir: string;
@@ -45,22 +35,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], extraEnv: Record<string, string> = {}) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args],
-    {
-      env: { ...process.env, ...env, RUNWARE_API_URL: sim.url, RUNWARE_API_KEY: 'k', ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, out, err })),
-  );
+/** The real CLI, as a user runs it, against the simulator; env comes from the test's own prefix. */
+async function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  const r = await runCli(args, { ...env, RUNWARE_API_URL: sim.url, RUNWARE_API_KEY: 'k', ...extraEnv });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('plan before spending', () => {
