@@ -86,7 +86,9 @@ export async function watchBatch(
 function progressBar(): SingleBar {
   return new SingleBar({
     format:
-      ' {bar} {percentage}% | {value}/{total} done | failed {failed} | in flight {inFlight} | queued {queued} | ${cost}',
+      // '$' is the currency sign before cli-progress's {cost} token, not a template placeholder.
+      ' {bar} {percentage}% | {value}/{total} done | failed {failed} | in flight {inFlight} | queued {queued} | $' +
+      '{cost}',
     hideCursor: true,
     stream: process.stderr,
   });
