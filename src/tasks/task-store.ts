@@ -7,7 +7,7 @@ import { type Arrival, type ArrivalVia, noteArrival, readArrivals } from './arri
 import { EVENTS_STREAM_MAX_LEN, RECORD_RETENTION_SEC, TaskKeys } from './keys.js';
 import { codeOf } from './lua/script-codes.js';
 import { type Scripted, scripted } from './lua/script-registry.js';
-import { SlotStore } from './slot-store.js';
+import { parseFailures, SlotStore } from './slot-store.js';
 import type {
   DeliveryMode,
   ProviderFailure,
@@ -46,6 +46,11 @@ export class TaskStore {
 
   /** Create the record before the first submit; returns false when it already existed. */
   async create(t: NewTask, now = Date.now()): Promise<boolean> {
+    return (await this.createRecord(t, now)) !== null;
+  }
+
+  /** Create the record before the first submit: the record as written, or null when it already existed. */
+  async createRecord(t: NewTask, now = Date.now()): Promise<TaskRecord | null> {
     const fields: (string | number)[] = [
       'taskUUID',
       t.taskUUID,
@@ -83,7 +88,7 @@ export class TaskStore {
       });
       await multi.exec();
     }
-    return codeOf('createTask', created) === 'created';
+    return codeOf('createTask', created) === 'created' ? newTaskRecord(fields) : null;
   }
 
   /** The provider accepted the task: it is in flight from now until nextPollAt / deadlineAt. */
@@ -111,10 +116,11 @@ export class TaskStore {
    * webhook that tried to wake it while it was still active.
    */
   async hasNewWork(taskUUID: string, seenReceived: number): Promise<boolean> {
-    const multi = this.redis.multi();
-    multi.hlen(this.keys.items(taskUUID));
-    multi.hmget(this.keys.task(taskUUID), 'errorSignals', 'errorsSeen', 'state', 'needsSlotRetry');
-    const res = await multi.exec();
+    // Two reads sent together, not a MULTI: each only moves one way while the job is parked.
+    const p = this.redis.pipeline();
+    p.hlen(this.keys.items(taskUUID));
+    p.hmget(this.keys.task(taskUUID), 'errorSignals', 'errorsSeen', 'state', 'needsSlotRetry');
+    const res = await p.exec();
     const received = Number(res?.[0]?.[1] ?? 0);
     const [signals, seen, state, retry] = (res?.[1]?.[1] as (string | null)[] | undefined) ?? [];
     return (
@@ -257,41 +263,37 @@ export class TaskStore {
   }
 
   async get(taskUUID: string): Promise<TaskRecord | null> {
-    const h = await this.redis.hgetall(this.keys.task(taskUUID));
-    if (!h.state) return null;
+    return parseRecord(taskUUID, await this.redis.hgetall(this.keys.task(taskUUID)));
+  }
+
+  /**
+   * Everything an activation of the task's job looks at, read in one round trip (one pipeline, no
+   * MULTI: each hash only grows while the task runs, and the worker re-checks for new work after it
+   * parks): the record, received items, stored outputs and failed slots, and — given the batch — the
+   * batch's cancel flag and whether it has a budget.
+   */
+  async snapshot(taskUUID: string, batchId?: string): Promise<TaskSnapshot> {
+    const p = this.redis.pipeline();
+    p.hgetall(this.keys.task(taskUUID));
+    p.hgetall(this.keys.items(taskUUID));
+    p.hgetall(this.keys.stored(taskUUID));
+    p.hgetall(this.keys.failures(taskUUID));
+    if (batchId) p.hmget(this.keys.batch(batchId), 'cancelRequested', 'budgetUsd');
+    const res = (await p.exec()) ?? [];
+    const failed = res.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+    const hash = (i: number) => (res[i]?.[1] ?? {}) as Record<string, string>;
+    const batch = batchId ? ((res[4]?.[1] ?? []) as (string | null)[]) : undefined;
     return {
-      taskUUID,
-      jobId: h.jobId ?? taskUUID,
-      batchId: h.batchId || undefined,
-      state: h.state as TaskState,
-      mode: (h.mode as DeliveryMode) ?? 'webhook',
-      expected: Number(h.expected),
-      createdAt: Number(h.createdAt),
-      submittedAt: h.submittedAt ? Number(h.submittedAt) : undefined,
-      finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
-      deadlineAt: Number(h.deadlineAt),
-      dueAt: Number(h.dueAt ?? h.nextPollAt ?? 0),
-      nextPollAt: Number(h.nextPollAt),
-      polls: Number(h.polls ?? 0),
-      reason: h.reason || undefined,
-      providerError: h.providerError ? (JSON.parse(h.providerError) as ProviderFailure) : undefined,
-      subtasks: h.subtasks ? h.subtasks.split(',') : [],
-      attempt: Number(h.attempt ?? 0),
-      providerTaskUUID: h.providerTaskUUID || taskUUID,
-      slotAttempt: Number(h.slotAttempt ?? 0),
-      autoRetries: Number(h.autoRetries ?? 0),
-      attemptResults: h.attemptResults ? Number(h.attemptResults) : Number(h.expected),
-      attemptBase: Number(h.attemptBase ?? 0),
-      attemptErrors: Number(h.attemptErrors ?? 0),
-      errorSignals: Number(h.errorSignals ?? 0),
-      errorsSeen: Number(h.errorsSeen ?? 0),
-      retrySubmit: h.retrySubmit === '1',
-      needsSlotRetry: h.needsSlotRetry === '1',
-      fetchAt: new Map(
-        Object.entries(h)
-          .filter(([k]) => k.startsWith('fetchAt:'))
-          .map(([k, v]) => [Number(k.slice('fetchAt:'.length)), Number(v)]),
-      ),
+      rec: parseRecord(taskUUID, hash(0)),
+      progress: {
+        items: parseItems(hash(1)),
+        stored: parseStored(hash(2)),
+        failures: parseFailures(hash(3)),
+      },
+      ...(batch
+        ? { batch: { cancelled: batch[0] === '1', hasBudget: batch[1] != null && batch[1] !== '' } }
+        : {}),
     };
   }
 
@@ -317,25 +319,11 @@ export class TaskStore {
   }
 
   async receivedItems(taskUUID: string): Promise<ReceivedItem[]> {
-    const h = await this.redis.hgetall(this.keys.items(taskUUID));
-    return Object.values(h)
-      .map((v) => {
-        const bar = v.indexOf('|');
-        const bar2 = v.indexOf('|', bar + 1);
-        return {
-          slot: Number(v.slice(0, bar)),
-          receivedAt: Number(v.slice(bar + 1, bar2)),
-          item: JSON.parse(v.slice(bar2 + 1)) as ResultItem,
-        };
-      })
-      .sort((a, b) => a.slot - b.slot);
+    return parseItems(await this.redis.hgetall(this.keys.items(taskUUID)));
   }
 
   async storedOutputs(taskUUID: string): Promise<StoredOutput[]> {
-    const h = await this.redis.hgetall(this.keys.stored(taskUUID));
-    return Object.values(h)
-      .map((v) => JSON.parse(v) as StoredOutput)
-      .sort((a, b) => a.slot - b.slot);
+    return parseStored(await this.redis.hgetall(this.keys.stored(taskUUID)));
   }
 
   /** Note how a new result arrived, for the task page and the charts (see arrival-log.ts). */
@@ -347,4 +335,84 @@ export class TaskStore {
   arrivals(taskUUID: string): Promise<Arrival[]> {
     return readArrivals(this.redis, this.keys, taskUUID);
   }
+}
+
+/** What a task's slots look like: received items, stored outputs, failed slots (each in slot order). */
+export interface SlotsState {
+  items: ReceivedItem[];
+  stored: StoredOutput[];
+  failures: SlotFailure[];
+}
+
+/** One activation's read of a task (TaskStore.snapshot). */
+export interface TaskSnapshot {
+  rec: TaskRecord | null;
+  progress: SlotsState;
+  /** Read when a batchId was given. */
+  batch?: { cancelled: boolean; hasBudget: boolean };
+}
+
+/** A task record as `create` writes it, without reading it back. */
+export function newTaskRecord(fields: readonly (string | number)[]): TaskRecord {
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) h[String(fields[i])] = String(fields[i + 1]);
+  return parseRecord(String(h.taskUUID), h) as TaskRecord;
+}
+
+function parseRecord(taskUUID: string, h: Record<string, string>): TaskRecord | null {
+  if (!h.state) return null;
+  return {
+    taskUUID,
+    jobId: h.jobId ?? taskUUID,
+    batchId: h.batchId || undefined,
+    state: h.state as TaskState,
+    mode: (h.mode as DeliveryMode) ?? 'webhook',
+    expected: Number(h.expected),
+    createdAt: Number(h.createdAt),
+    submittedAt: h.submittedAt ? Number(h.submittedAt) : undefined,
+    finishedAt: h.finishedAt ? Number(h.finishedAt) : undefined,
+    deadlineAt: Number(h.deadlineAt),
+    dueAt: Number(h.dueAt ?? h.nextPollAt ?? 0),
+    nextPollAt: Number(h.nextPollAt),
+    polls: Number(h.polls ?? 0),
+    reason: h.reason || undefined,
+    providerError: h.providerError ? (JSON.parse(h.providerError) as ProviderFailure) : undefined,
+    subtasks: h.subtasks ? h.subtasks.split(',') : [],
+    attempt: Number(h.attempt ?? 0),
+    providerTaskUUID: h.providerTaskUUID || taskUUID,
+    slotAttempt: Number(h.slotAttempt ?? 0),
+    autoRetries: Number(h.autoRetries ?? 0),
+    attemptResults: h.attemptResults ? Number(h.attemptResults) : Number(h.expected),
+    attemptBase: Number(h.attemptBase ?? 0),
+    attemptErrors: Number(h.attemptErrors ?? 0),
+    errorSignals: Number(h.errorSignals ?? 0),
+    errorsSeen: Number(h.errorsSeen ?? 0),
+    retrySubmit: h.retrySubmit === '1',
+    needsSlotRetry: h.needsSlotRetry === '1',
+    fetchAt: new Map(
+      Object.entries(h)
+        .filter(([k]) => k.startsWith('fetchAt:'))
+        .map(([k, v]) => [Number(k.slice('fetchAt:'.length)), Number(v)]),
+    ),
+  };
+}
+
+function parseItems(h: Record<string, string>): ReceivedItem[] {
+  return Object.values(h)
+    .map((v) => {
+      const bar = v.indexOf('|');
+      const bar2 = v.indexOf('|', bar + 1);
+      return {
+        slot: Number(v.slice(0, bar)),
+        receivedAt: Number(v.slice(bar + 1, bar2)),
+        item: JSON.parse(v.slice(bar2 + 1)) as ResultItem,
+      };
+    })
+    .sort((a, b) => a.slot - b.slot);
+}
+
+function parseStored(h: Record<string, string>): StoredOutput[] {
+  return Object.values(h)
+    .map((v) => JSON.parse(v) as StoredOutput)
+    .sort((a, b) => a.slot - b.slot);
 }

@@ -13,6 +13,7 @@ import { refuseAmbiguous } from '../outputs/image-source.js';
 import { outputCorrupt } from '../outputs/output-errors.js';
 import { outputKey } from '../storage/key-layout.js';
 import type { QueuedTask } from '../tasks/job-data.js';
+import type { SlotsState } from '../tasks/task-store.js';
 import type { ReceivedItem, SlotFailure, StoredOutput, TaskRecord } from '../tasks/types.js';
 import { ATTR, taskSpan } from '../tracing/spans.js';
 import { backoffDelay } from './retry-backoff.js';
@@ -35,17 +36,25 @@ export interface StoreProgress {
   receivedSlots: Set<number>;
 }
 
+/**
+ * `seen`: the slots as this activation read them with the record (TaskStore.snapshot); read here
+ * when absent. Its stored list is not modified.
+ */
 export async function storeOutputs(
   deps: WorkerDeps,
   rec: TaskRecord,
   task: QueuedTask,
+  seen?: SlotsState,
 ): Promise<StoreProgress> {
   const slots = deps.tasks.slots;
-  const [received, stored, failedBefore] = await Promise.all([
-    deps.tasks.receivedItems(rec.taskUUID),
-    deps.tasks.storedOutputs(rec.taskUUID),
-    slots.failures(rec.taskUUID),
-  ]);
+  const [received, storedBefore, failedBefore] = seen
+    ? [seen.items, seen.stored, seen.failures]
+    : await Promise.all([
+        deps.tasks.receivedItems(rec.taskUUID),
+        deps.tasks.storedOutputs(rec.taskUUID),
+        slots.failures(rec.taskUUID),
+      ]);
+  const stored = [...storedBefore];
   const schedule = rec.fetchAt;
   const now = Date.now();
   const ended = new Set([...stored.map((s) => s.slot), ...failedBefore.map((f) => f.slot)]);

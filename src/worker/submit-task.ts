@@ -19,15 +19,18 @@ export async function submitTask(
   data: TaskJobData,
   existing: TaskRecord | null,
   log: Logger,
-): Promise<TaskRecord> {
+  /** The batch's cancel flag as read with the task's state this activation; read here when absent. */
+  batchCancelled?: boolean,
+): Promise<Submitted> {
   const { task, batchId } = data;
   const cfg = deps.config;
-  if (batchId && (await deps.tasks.isBatchCancelled(batchId))) {
+  const cancelled = batchId ? (batchCancelled ?? (await deps.tasks.isBatchCancelled(batchId))) : false;
+  if (cancelled) {
     await deps.tasks.finish(task.taskUUID, batchId, 'cancelled', 'batch cancelled before submit');
     throw new UnrecoverableError('cancelled: batch cancelled before submit');
   }
   const mode = existing?.mode ?? cfg.DELIVERY_MODE;
-  await deps.tasks.create({
+  const created = await deps.tasks.createRecord({
     taskUUID: task.taskUUID,
     jobId: task.taskUUID,
     batchId,
@@ -35,8 +38,9 @@ export async function submitTask(
     expected: task.numberResults ?? 1,
     ...(mode === 'upload' ? { subtasks: uploadSubtaskUuids(task.taskUUID, task.numberResults ?? 1) } : {}),
   });
-  // The record decides the provider UUID(s): an operator retry gives each attempt new ones.
-  const current = existing ?? (await deps.tasks.get(task.taskUUID));
+  // The record decides the provider UUID(s): an operator retry gives each attempt new ones. A record
+  // just created is known without reading it back.
+  const current = existing ?? created ?? (await deps.tasks.get(task.taskUUID));
   if (!current) throw new Error(`task record ${task.taskUUID} missing after create`);
   const providerTasks = await buildProviderTasks(
     task,
@@ -65,10 +69,29 @@ export async function submitTask(
   log.debug({ providerTasks: providerTasks.length, mode }, 'submitted');
   // The usual case: we just wrote the state, no need to read it back. Otherwise (cancelled meanwhile,
   // or an earlier attempt had already marked it) the record says what happened.
-  if (moved) return { ...current, state: 'submitted', submittedAt: now, dueAt: times.nextPollAt, ...times };
+  if (moved) {
+    const rec: TaskRecord = {
+      ...current,
+      state: 'submitted',
+      submittedAt: now,
+      dueAt: times.nextPollAt,
+      ...times,
+    };
+    return { rec, fresh: current.errorSignals === 0 && current.retrySubmit === false };
+  }
   const rec = await deps.tasks.get(task.taskUUID);
   if (!rec) throw new Error(`task record ${task.taskUUID} missing after submit`);
-  return rec;
+  return { rec, fresh: false };
+}
+
+export interface Submitted {
+  rec: TaskRecord;
+  /**
+   * This call moved the task from 'submitting' to 'submitted': nothing was stored or failed before
+   * (outputs are stored only after submit), so the slots need not be read now — a result recorded
+   * meanwhile is seen by the check after parking (TaskStore.hasNewWork), which wakes the job at once.
+   */
+  fresh: boolean;
 }
 
 /** Where and how long the provider may deliver the results of a task submitted now. */
