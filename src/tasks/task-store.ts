@@ -3,7 +3,14 @@
 // a task ends once, and is counted in its batch once.
 import type { Cluster, Redis } from 'ioredis';
 import type { ResultItem } from '../contract/index.js';
-import { type Arrival, type ArrivalVia, noteArrival, readArrivals } from './arrival-log.js';
+import {
+  type Arrival,
+  type ArrivalVia,
+  minuteStart,
+  noteArrival,
+  ROLLUP_TTL_SEC,
+  readArrivals,
+} from './arrival-log.js';
 import { EVENTS_STREAM_MAX_LEN, RECORD_RETENTION_SEC, TaskKeys } from './keys.js';
 import { codeOf } from './lua/script-codes.js';
 import { type Scripted, scripted } from './lua/script-registry.js';
@@ -132,18 +139,36 @@ export class TaskStore {
     );
   }
 
-  /** Record a result item for a provider task UUID (the task itself, or an upload-mode subtask). */
-  async recordItem(providerTaskUUID: string, item: ResultItem): Promise<RecordItemOutcome> {
-    const [code, jobId, slot] = await this.redis.krRecordItem(
+  /**
+   * Record a result item for a provider task UUID (the task itself, or an upload-mode subtask). With
+   * `via`, a new item's arrival is logged in the same script (see arrival-log.ts) and the outcome says
+   * whether the task's job is parked, i.e. whether it needs waking.
+   */
+  async recordItem(providerTaskUUID: string, item: ResultItem): Promise<RecordItemOutcome>;
+  async recordItem(
+    providerTaskUUID: string,
+    item: ResultItem,
+    via: ArrivalVia,
+  ): Promise<RecordItemOutcome & { parked?: boolean }>;
+  async recordItem(
+    providerTaskUUID: string,
+    item: ResultItem,
+    via?: ArrivalVia,
+  ): Promise<RecordItemOutcome & { parked?: boolean }> {
+    const now = Date.now();
+    const arrival = via ? [via, now, RECORD_RETENTION_SEC, minuteStart(now), ROLLUP_TTL_SEC] : [];
+    const [code, jobId, slot, parked] = await this.redis.krRecordItem(
       this.keys.task(providerTaskUUID),
       this.keys.items(providerTaskUUID),
+      this.keys.delayed,
       item.imageUUID,
-      `${Date.now()}|${JSON.stringify(item)}`,
+      `${now}|${JSON.stringify(item)}`,
       this.keys.base,
       providerTaskUUID,
+      ...arrival,
     );
     const kind = codeOf('recordItem', code);
-    if (kind === 'new') return { kind, jobId, slot };
+    if (kind === 'new') return via ? { kind, jobId, slot, parked: parked === 1 } : { kind, jobId, slot };
     return kind === 'unknown' ? { kind } : { kind, jobId };
   }
 

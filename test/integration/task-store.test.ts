@@ -151,4 +151,40 @@ describe('task record', () => {
     await tasks.recordError(id, { code: 'x', message: 'y' });
     expect(await tasks.hasNewWork(id, 1)).toBe(true);
   });
+
+  it('a webhook item logs its arrival in the same script and says whether the job is parked', async () => {
+    const id = await newTask(2);
+    const first = await tasks.recordItem(id, item(id, 'a'), 'webhook');
+    expect(first).toEqual({ kind: 'new', jobId: id, slot: 0, parked: false });
+    await redis.zadd(tasks.keys.delayed, Date.now() + 60_000, id); // the job parks
+    expect(await tasks.recordItem(id, item(id, 'b'), 'poll')).toEqual({
+      kind: 'new',
+      jobId: id,
+      slot: 1,
+      parked: true,
+    });
+    // A duplicate logs nothing and wakes nothing.
+    expect(await tasks.recordItem(id, item(id, 'a'), 'webhook')).toEqual({ kind: 'duplicate', jobId: id });
+    const arrivals = await tasks.arrivals(id);
+    expect(arrivals.map((a) => [a.slot, a.via])).toEqual([
+      [0, 'webhook'],
+      [1, 'poll'],
+    ]);
+  });
+
+  it('one snapshot reads the record, slots and the batch flags together', async () => {
+    const batchId = `b-${uniqueId()}`;
+    const id = await newTask(2, batchId);
+    await tasks.recordItem(id, item(id, 'a'));
+    await tasks.markStored(id, output(0));
+    const snap = await tasks.snapshot(id, batchId);
+    expect(snap.rec).toMatchObject({ taskUUID: id, state: 'submitting', expected: 2 });
+    expect(snap.progress.items.map((i) => i.slot)).toEqual([0]);
+    expect(snap.progress.stored.map((o) => o.slot)).toEqual([0]);
+    expect(snap.progress.failures).toEqual([]);
+    expect(snap.batch).toEqual({ cancelled: false, hasBudget: false });
+    await redis.hset(tasks.keys.batch(batchId), 'budgetUsd', '5', 'cancelRequested', '1');
+    expect((await tasks.snapshot(id, batchId)).batch).toEqual({ cancelled: true, hasBudget: true });
+    expect((await tasks.snapshot(crypto.randomUUID())).rec).toBeNull();
+  });
 });

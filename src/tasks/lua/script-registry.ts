@@ -36,7 +36,7 @@ export interface ScriptSpec {
 export const SCRIPTS = {
   krCreateTask: { numberOfKeys: 1, lua: CREATE_TASK },
   krMarkSubmitted: { numberOfKeys: 3, lua: MARK_SUBMITTED },
-  krRecordItem: { numberOfKeys: 2, lua: RECORD_ITEM },
+  krRecordItem: { numberOfKeys: 3, lua: RECORD_ITEM },
   krRecordError: { numberOfKeys: 2, lua: RECORD_ERROR },
   krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
   krFinishTask: { numberOfKeys: 8, lua: FINISH_TASK },
@@ -75,11 +75,14 @@ export interface ScriptCommands {
   krRecordItem(
     task: string,
     items: string,
+    delayed: string,
     imageUUID: string,
     json: string,
     base: string,
     provider: string,
-  ): Promise<[number, string, number]>;
+    /** The arrival log (all or none): via ('' = none), now, retentionSec, minuteStart, rollupTtlSec. */
+    ...arrival: (string | number)[]
+  ): Promise<[number, string, number, number]>;
   krRecordError(
     task: string,
     items: string,

@@ -56,26 +56,39 @@ return 1`;
 /**
  * Record one result item, deduplicated on imageUUID. An alias record (field 'parent': an upload-mode
  * subtask, or a retry attempt's provider UUID) redirects to its parent's keys (and fixed slot).
- * Items for a provider UUID that is not the task's current attempt are late.
- * KEYS: task, items. ARGV: imageUUID, "receivedAt|itemJson", keyBase, providerTaskUUID.
- * Returns {code, jobId, slot}: 1 new, 0 duplicate, -1 unknown task, -2 late (task ended), -3 extra.
+ * Items for a provider UUID that is not the task's current attempt are late. With `via` set, a new
+ * item's arrival is logged too (arrival-log.ts: the task's arrivals hash and the minute's counter),
+ * and the reply says whether the task's job is parked (in the queue's delayed set), i.e. needs a wake.
+ * KEYS: task, items, delayed. ARGV: imageUUID, "receivedAt|itemJson", keyBase, providerTaskUUID,
+ * via ('' = no log), now, retentionSec, minuteStart, rollupTtlSec.
+ * Returns {code, jobId, slot, parked(0|1)}: 1 new, 0 duplicate, -1 unknown task, -2 late (task ended),
+ * -3 extra.
  */
 export const RECORD_ITEM = `
 ${TERMINAL}
 ${RESOLVE_ATTEMPT}
-if not state then return {-1, '', -1} end
+if not state then return {-1, '', -1, 0} end
 local jobId = redis.call('HGET', taskKey, 'jobId')
-if terminal[state] or not current then return {-2, jobId, -1} end
+if terminal[state] or not current then return {-2, jobId, -1, 0} end
 local existing = redis.call('HGET', itemsKey, ARGV[1])
-if existing then return {0, jobId, tonumber(string.match(existing, '^(%d+)|'))} end
+if existing then return {0, jobId, tonumber(string.match(existing, '^(%d+)|')), 0} end
 local slot = fixedSlot
 if slot < 0 then
   local expected = tonumber(redis.call('HGET', taskKey, 'expected'))
-  if redis.call('HLEN', itemsKey) >= expected then return {-3, jobId, -1} end
+  if redis.call('HLEN', itemsKey) >= expected then return {-3, jobId, -1, 0} end
   slot = redis.call('HINCRBY', taskKey, 'nextSlot', 1) - 1
 end
 redis.call('HSET', itemsKey, ARGV[1], slot .. '|' .. ARGV[2])
-return {1, jobId, slot}`;
+if ARGV[5] == nil or ARGV[5] == '' then return {1, jobId, slot, 0} end
+local arrivals = ARGV[3] .. 'arrivals:' .. jobId
+redis.call('HSET', arrivals, slot, ARGV[5] .. '|' .. ARGV[6])
+redis.call('EXPIRE', arrivals, ARGV[7])
+local rollup = ARGV[3] .. 'rollup:' .. ARGV[8]
+redis.call('HINCRBY', rollup, ARGV[5], 1)
+redis.call('EXPIRE', rollup, ARGV[9])
+local parked = 0
+if redis.call('ZSCORE', KEYS[3], jobId) then parked = 1 end
+return {1, jobId, slot, parked}`;
 
 /**
  * Record a failed item of the current attempt; ignored when it is for an earlier attempt. The first
