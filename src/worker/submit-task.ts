@@ -30,14 +30,18 @@ export async function submitTask(
     throw new UnrecoverableError('cancelled: batch cancelled before submit');
   }
   const mode = existing?.mode ?? cfg.DELIVERY_MODE;
-  const created = await deps.tasks.createRecord({
-    taskUUID: task.taskUUID,
-    jobId: task.taskUUID,
-    batchId,
-    mode,
-    expected: task.numberResults ?? 1,
-    ...(mode === 'upload' ? { subtasks: uploadSubtaskUuids(task.taskUUID, task.numberResults ?? 1) } : {}),
-  });
+  // The first poll's delay is read (latency sketch, webhook health) with the create: one round trip.
+  const [created, firstPollDelay] = await Promise.all([
+    deps.tasks.createRecord({
+      taskUUID: task.taskUUID,
+      jobId: task.taskUUID,
+      batchId,
+      mode,
+      expected: task.numberResults ?? 1,
+      ...(mode === 'upload' ? { subtasks: uploadSubtaskUuids(task.taskUUID, task.numberResults ?? 1) } : {}),
+    }),
+    deps.poll.firstPollDelay(task),
+  ]);
   // The record decides the provider UUID(s): an operator retry gives each attempt new ones. A record
   // just created is known without reading it back.
   const current = existing ?? created ?? (await deps.tasks.get(task.taskUUID));
@@ -61,11 +65,12 @@ export async function submitTask(
   }
   const now = Date.now();
   // The first poll is due when the results are overdue by the learned latency (poll-planner.ts).
-  const times = {
-    nextPollAt: await deps.poll.firstPollAt(task, now),
-    deadlineAt: now + cfg.RESULT_DEADLINE_MS,
-  };
-  const moved = await deps.tasks.markSubmitted(task.taskUUID, batchId, times, now);
+  const times = { nextPollAt: now + firstPollDelay, deadlineAt: now + cfg.RESULT_DEADLINE_MS };
+  // The latency-class tag goes out with the transition (after the create, which it must not precede).
+  const [moved] = await Promise.all([
+    deps.tasks.markSubmitted(task.taskUUID, batchId, times, now),
+    deps.poll.tagLatencyClass(task),
+  ]);
   log.debug({ providerTasks: providerTasks.length, mode }, 'submitted');
   // The usual case: we just wrote the state, no need to read it back. Otherwise (cancelled meanwhile,
   // or an earlier attempt had already marked it) the record says what happened.
