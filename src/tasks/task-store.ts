@@ -217,6 +217,46 @@ export class TaskStore {
     now = Date.now(),
     failedSlots: readonly SlotFailure[] = [],
   ): Promise<'already' | 'ended' | 'batchEnded'> {
+    const r = await this.redis.krFinishTask(
+      ...this.finishArgs(taskUUID, batchId, outcome, reason, cost, outputs, now, failedSlots),
+    );
+    return codeOf('finishTask', r);
+  }
+
+  /**
+   * Mark the task's last missing output stored and end it completed with `outputs` (every output,
+   * this one included), in one script. `finished` is undefined when it did not end the task: the
+   * slot was stored before, or outputs are still missing — then `finish` is the caller's to call.
+   * Null when the task had already ended (as markStored).
+   */
+  async storeAndFinish(
+    taskUUID: string,
+    batchId: string | undefined,
+    out: StoredOutput,
+    outputs: readonly StoredOutput[],
+    now = Date.now(),
+  ): Promise<{ stored: number; expected: number; finished?: 'already' | 'ended' | 'batchEnded' } | null> {
+    const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
+    const [stored, expected, finish] = await this.redis.krStoreAndFinish(
+      ...this.finishArgs(taskUUID, batchId, 'completed', '', cost, outputs, now, []),
+      out.slot,
+      JSON.stringify(out),
+    );
+    if (stored < 0) return null;
+    return finish < 0 ? { stored, expected } : { stored, expected, finished: codeOf('finishTask', finish) };
+  }
+
+  /** FINISH_TASK's KEYS and ARGV. */
+  private finishArgs(
+    taskUUID: string,
+    batchId: string | undefined,
+    outcome: FinishOutcome,
+    reason: string,
+    cost: number,
+    outputs: readonly StoredOutput[],
+    now: number,
+    failedSlots: readonly SlotFailure[],
+  ) {
     const data = JSON.stringify(
       outcome === 'completed' || outcome === 'partial'
         ? { cost, outputs, failedSlots, ...(outcome === 'partial' ? { partial: true, reason } : {}) }
@@ -224,7 +264,7 @@ export class TaskStore {
           ? { reason, failedSlots }
           : { reason },
     );
-    const r = await this.redis.krFinishTask(
+    return [
       this.keys.task(taskUUID),
       this.keys.batch(batchId ?? '_'),
       this.keys.inflight(),
@@ -242,8 +282,7 @@ export class TaskStore {
       EVENTS_STREAM_MAX_LEN,
       batchId ?? '',
       RECORD_RETENTION_SEC,
-    );
-    return codeOf('finishTask', r);
+    ] as const;
   }
 
   /** Why the queue was paused by the worker (auth/quota), shown by the dashboard and CLI. */

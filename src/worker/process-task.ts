@@ -91,7 +91,7 @@ async function advance(
     if (!rec) throw new Error(`task record ${task.taskUUID} vanished`);
     if (TERMINAL_STATES.has(rec.state)) return settle(deps, rec, seen.stored);
     const progress = await storeOutputs(deps, rec, task, seen);
-    if (progress.complete) return complete(deps, rec, progress.outputs, log);
+    if (progress.complete) return complete(deps, rec, progress.outputs, log, progress.finished);
     // Per-slot outcomes (resolve-slots.ts): a retry of the missing slots, or the end with some failed.
     const slots = await resolveSlots(deps, task, rec, progress, log);
     if (slots.kind === 'ended') return endWithFailedSlots(deps, rec, progress.outputs, slots.failed, log);
@@ -154,11 +154,20 @@ async function park(
   throw new DelayedError();
 }
 
-async function complete(deps: WorkerDeps, rec: TaskRecord, outputs: TaskJobResult['outputs'], log: Logger) {
+/** `finished`: the last store already ended the task (storeAndFinish), with this code. */
+async function complete(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  outputs: TaskJobResult['outputs'],
+  log: Logger,
+  finished?: 'already' | 'ended' | 'batchEnded',
+) {
   const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
-  const ended = await traceCompletion(deps.tasks, rec, 'completed', () =>
-    deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost, outputs),
-  );
+  const ended =
+    finished ??
+    (await traceCompletion(deps.tasks, rec, 'completed', () =>
+      deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost, outputs),
+    ));
   if (ended === 'already') {
     const now = await deps.tasks.get(rec.taskUUID);
     if (now) return settle(deps, now);

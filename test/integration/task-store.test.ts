@@ -187,4 +187,31 @@ describe('task record', () => {
     expect((await tasks.snapshot(id, batchId)).batch).toEqual({ cancelled: true, hasBudget: true });
     expect((await tasks.snapshot(crypto.randomUUID())).rec).toBeNull();
   });
+
+  it('storing the last output ends the task in the same script, once, with its event', async () => {
+    const batchId = uniqueId('b');
+    await batches.open({ batchId });
+    const id = await newTask(2, batchId);
+    await batches.addTasks(batchId, [{ index: 0, taskUUID: id }]);
+    await batches.seal(batchId);
+    const first = { ...output(0), cost: 0.01 };
+    const second = { ...output(1), cost: 0.02 };
+    // Not the last output: stored, the task goes on.
+    expect(await tasks.storeAndFinish(id, batchId, first, [first])).toEqual({ stored: 1, expected: 2 });
+    expect((await tasks.get(id))?.state).toBe('submitting');
+    // A slot stored before does not end the task (the caller's finish does).
+    expect(await tasks.storeAndFinish(id, batchId, first, [first])).toEqual({ stored: 1, expected: 2 });
+    expect(await tasks.storeAndFinish(id, batchId, second, [first, second])).toEqual({
+      stored: 2,
+      expected: 2,
+      finished: 'batchEnded',
+    });
+    expect(await tasks.get(id)).toMatchObject({ state: 'completed' });
+    expect(await tasks.storeAndFinish(id, batchId, second, [first, second])).toBeNull();
+    expect(await tasks.finish(id, batchId, 'completed')).toBe('already');
+    const events = await redis.xrange(tasks.keys.events(), '-', '+');
+    const mine = events.map(([, f]) => f).filter((f) => f.includes(batchId));
+    expect(mine.map((f) => f[1])).toEqual(['task.completed', 'batch.completed']);
+    expect(JSON.parse(mine[0]![9]!)).toMatchObject({ cost: 0.03, outputs: [{ slot: 0 }, { slot: 1 }] });
+  });
 });

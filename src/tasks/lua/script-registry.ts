@@ -23,6 +23,7 @@ import {
   RESET_FOR_RETRY,
   SEAL_BATCH,
   SET_BUDGET,
+  STORE_AND_FINISH,
 } from './scripts.js';
 import { NOTE_FETCH_FAILURE, REOPEN_PARTIAL, START_SLOT_RETRY } from './slot-scripts.js';
 
@@ -40,6 +41,7 @@ export const SCRIPTS = {
   krRecordError: { numberOfKeys: 2, lua: RECORD_ERROR },
   krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
   krFinishTask: { numberOfKeys: 8, lua: FINISH_TASK },
+  krStoreAndFinish: { numberOfKeys: 8, lua: STORE_AND_FINISH },
   krResetForRetry: { numberOfKeys: 4, lua: RESET_FOR_RETRY },
   krSealBatch: { numberOfKeys: 3, lua: SEAL_BATCH },
   krAdmitToBudget: { numberOfKeys: 3, lua: ADMIT_TO_BUDGET },
@@ -123,6 +125,8 @@ export interface ScriptCommands {
     batchId: string,
     retentionSec: number,
   ): Promise<number>;
+  /** krFinishTask's KEYS and ARGV, then the slot and the output's JSON. */
+  krStoreAndFinish(...args: (string | number)[]): Promise<[number, number, number]>;
   krSealBatch(
     batch: string,
     batchTasks: string,

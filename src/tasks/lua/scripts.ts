@@ -120,17 +120,8 @@ if not state or terminal[state] then return {-2, 0} end
 redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 return {redis.call('HLEN', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'expected'))}`;
 
-/**
- * End a task once: set its terminal state, count it in its batch, and append its event (and the
- * batch's, when this was the batch's last task) to the events stream — in one step, so an event is
- * never lost or doubled. A 'partial' task's event is task.completed (its data lists failedSlots).
- * KEYS: task, batch, inflight, events, items, stored, failures, slotErrors.
- * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId, retentionSec.
- * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
- */
-export const FINISH_TASK = `${APPEND_EVENT}
-
-${TERMINAL}
+/** FINISH_TASK's steps (after the TERMINAL set): also run by STORE_AND_FINISH. */
+const FINISH_BODY = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and terminal[state] then return 0 end
 -- A task cancelled before it ever ran has no record yet: the caller's batchId (ARGV[8]) names it.
@@ -160,6 +151,40 @@ if b[5] == 'enqueued' and ended >= tonumber(b[1]) then
   return 2
 end
 return 1`;
+
+/**
+ * End a task once: set its terminal state, count it in its batch, and append its event (and the
+ * batch's, when this was the batch's last task) to the events stream — in one step, so an event is
+ * never lost or doubled. A 'partial' task's event is task.completed (its data lists failedSlots).
+ * KEYS: task, batch, inflight, events, items, stored, failures, slotErrors.
+ * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId, retentionSec.
+ * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
+ */
+export const FINISH_TASK = `${APPEND_EVENT}
+
+${TERMINAL}
+${FINISH_BODY}`;
+
+/**
+ * Mark the last output stored and end the task as completed, in one step: MARK_STORED, then — when
+ * this call stored the slot and every expected output is now stored — FINISH_TASK's body.
+ * KEYS: as FINISH_TASK. ARGV: as FINISH_TASK (outcome 'completed'), then slot, outputJson.
+ * Returns {storedCount, expected, finish}: storedCount -2 when the task already ended; finish is
+ * FINISH_TASK's code, or -1 when it did not run.
+ */
+export const STORE_AND_FINISH = `${APPEND_EVENT}
+
+${TERMINAL}
+local function finishTask()
+${FINISH_BODY}
+end
+local current = redis.call('HGET', KEYS[1], 'state')
+if not current or terminal[current] then return {-2, 0, -1} end
+local added = redis.call('HSETNX', KEYS[6], ARGV[10], ARGV[11])
+local count = redis.call('HLEN', KEYS[6])
+local expected = tonumber(redis.call('HGET', KEYS[1], 'expected'))
+if added == 0 or count < expected then return {count, expected, -1} end
+return {count, expected, finishTask()}`;
 
 /**
  * Seal a batch once every task is enqueued: total = tasks in the batch; ends it (and appends its
