@@ -105,16 +105,30 @@ export class TaskStore {
     times: { nextPollAt: number; deadlineAt: number },
     now = Date.now(),
   ): Promise<boolean> {
-    const r = await this.redis.krMarkSubmitted(
+    return (await this.submitted(taskUUID, batchId, times, now)).moved;
+  }
+
+  /**
+   * markSubmitted, also saying whether a result or an error was already recorded (a webhook that
+   * beat the submit's acknowledgement): when not, the caller need not read the slots now.
+   */
+  async submitted(
+    taskUUID: string,
+    batchId: string | undefined,
+    times: { nextPollAt: number; deadlineAt: number },
+    now = Date.now(),
+  ): Promise<{ moved: boolean; anythingRecorded: boolean }> {
+    const [r, received, errorSignals] = await this.redis.krMarkSubmitted(
       this.keys.task(taskUUID),
       this.keys.batch(batchId ?? '_'),
       this.keys.inflight(),
+      this.keys.items(taskUUID),
       now,
       times.nextPollAt,
       times.deadlineAt,
       taskUUID,
     );
-    return codeOf('applied', r) === 'applied';
+    return { moved: codeOf('applied', r) === 'applied', anythingRecorded: received > 0 || errorSignals > 0 };
   }
 
   /**

@@ -67,8 +67,8 @@ export async function submitTask(
   // The first poll is due when the results are overdue by the learned latency (poll-planner.ts).
   const times = { nextPollAt: now + firstPollDelay, deadlineAt: now + cfg.RESULT_DEADLINE_MS };
   // The latency-class tag goes out with the transition (after the create, which it must not precede).
-  const [moved] = await Promise.all([
-    deps.tasks.markSubmitted(task.taskUUID, batchId, times, now),
+  const [{ moved, anythingRecorded }] = await Promise.all([
+    deps.tasks.submitted(task.taskUUID, batchId, times, now),
     deps.poll.tagLatencyClass(task),
   ]);
   log.debug({ providerTasks: providerTasks.length, mode }, 'submitted');
@@ -82,7 +82,7 @@ export async function submitTask(
       dueAt: times.nextPollAt,
       ...times,
     };
-    return { rec, fresh: current.errorSignals === 0 && current.retrySubmit === false };
+    return { rec, fresh: !anythingRecorded && current.retrySubmit === false };
   }
   const rec = await deps.tasks.get(task.taskUUID);
   if (!rec) throw new Error(`task record ${task.taskUUID} missing after submit`);
@@ -92,9 +92,9 @@ export async function submitTask(
 export interface Submitted {
   rec: TaskRecord;
   /**
-   * This call moved the task from 'submitting' to 'submitted': nothing was stored or failed before
-   * (outputs are stored only after submit), so the slots need not be read now — a result recorded
-   * meanwhile is seen by the check after parking (TaskStore.hasNewWork), which wakes the job at once.
+   * This call moved the task from 'submitting' to 'submitted' and no result or error had been
+   * recorded yet (nothing is stored or failed before a submit): the slots need not be read now. One
+   * recorded after this is seen by the check after parking (TaskStore.hasNewWork), which wakes the job.
    */
   fresh: boolean;
 }

@@ -214,4 +214,17 @@ describe('task record', () => {
     expect(mine.map((f) => f[1])).toEqual(['task.completed', 'batch.completed']);
     expect(JSON.parse(mine[0]![9]!)).toMatchObject({ cost: 0.03, outputs: [{ slot: 0 }, { slot: 1 }] });
   });
+
+  it('the submitted transition says whether a result beat it', async () => {
+    const times = { nextPollAt: Date.now() + 1000, deadlineAt: Date.now() + 60_000 };
+    const quiet = await newTask(1);
+    expect(await tasks.submitted(quiet, undefined, times)).toEqual({ moved: true, anythingRecorded: false });
+    expect(await tasks.submitted(quiet, undefined, times)).toEqual({ moved: false, anythingRecorded: false });
+    const early = await newTask(1);
+    await tasks.recordItem(early, item(early, 'a'));
+    expect(await tasks.submitted(early, undefined, times)).toEqual({ moved: true, anythingRecorded: true });
+    const failed = await newTask(1);
+    await tasks.recordError(failed, { code: 'x', message: 'y' });
+    expect(await tasks.submitted(failed, undefined, times)).toEqual({ moved: true, anythingRecorded: true });
+  });
 });

@@ -36,7 +36,7 @@ export interface ScriptSpec {
 
 export const SCRIPTS = {
   krCreateTask: { numberOfKeys: 1, lua: CREATE_TASK },
-  krMarkSubmitted: { numberOfKeys: 3, lua: MARK_SUBMITTED },
+  krMarkSubmitted: { numberOfKeys: 4, lua: MARK_SUBMITTED },
   krRecordItem: { numberOfKeys: 3, lua: RECORD_ITEM },
   krRecordError: { numberOfKeys: 2, lua: RECORD_ERROR },
   krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
@@ -69,11 +69,12 @@ export interface ScriptCommands {
     task: string,
     batch: string,
     inflight: string,
+    items: string,
     now: number,
     nextPollAt: number,
     deadlineAt: number,
     uuid: string,
-  ): Promise<number>;
+  ): Promise<[number, number, number]>;
   krRecordItem(
     task: string,
     items: string,

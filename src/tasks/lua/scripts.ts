@@ -41,17 +41,18 @@ return 1`;
 
 /**
  * Mark the provider's acceptance (idempotent); the result deadline starts now.
- * KEYS: task, batch, inflight. ARGV: now, nextPollAt, deadlineAt, taskUUID.
- * Returns 1 on the transition, 0 otherwise.
+ * KEYS: task, batch, inflight, items. ARGV: now, nextPollAt, deadlineAt, taskUUID.
+ * Returns {code, received, errorSignals}: code 1 on the transition, 0 otherwise; received and
+ * errorSignals tell whether a result or error was recorded before (a webhook that beat this call).
  */
 export const MARK_SUBMITTED = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'submitting' then return 0 end
+if redis.call('HGET', KEYS[1], 'state') ~= 'submitting' then return {0, 0, 0} end
 redis.call('HSET', KEYS[1], 'state', 'submitted', 'submittedAt', ARGV[1], 'nextPollAt', ARGV[2], 'dueAt', ARGV[2],
   'deadlineAt', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
-local batch = redis.call('HGET', KEYS[1], 'batchId')
-if batch and batch ~= '' then redis.call('HINCRBY', KEYS[2], 'submitted', 1) end
-return 1`;
+local h = redis.call('HMGET', KEYS[1], 'batchId', 'errorSignals')
+if h[1] and h[1] ~= '' then redis.call('HINCRBY', KEYS[2], 'submitted', 1) end
+return {1, redis.call('HLEN', KEYS[4]), tonumber(h[2]) or 0}`;
 
 /**
  * Record one result item, deduplicated on imageUUID. An alias record (field 'parent': an upload-mode
