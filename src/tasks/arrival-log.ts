@@ -27,6 +27,12 @@ export function minuteRollupKey(keys: TaskKeys, minuteStart: number): string {
   return `${keys.base}rollup:${minuteStart}`;
 }
 
+/** The start of `now`'s minute: the rollup counter's key. */
+export function minuteStart(now: number): number {
+  return now - (now % MINUTE_MS);
+}
+
+/** Log one arrival. Webhooks and polls log theirs inside RECORD_ITEM instead (same keys, same values). */
 export async function noteArrival(
   redis: RedisClient,
   keys: TaskKeys,
@@ -35,7 +41,7 @@ export async function noteArrival(
   via: ArrivalVia,
   now = Date.now(),
 ): Promise<void> {
-  const minute = now - (now % MINUTE_MS);
+  const minute = minuteStart(now);
   const multi = redis.multi();
   multi.hset(arrivalsKey(keys, taskUUID), String(slot), `${via}|${now}`);
   multi.expire(arrivalsKey(keys, taskUUID), RECORD_RETENTION_SEC);

@@ -13,10 +13,13 @@ export function bullPrefix(queuePrefix: string): string {
 }
 
 export class TaskKeys {
-  /** e.g. `{kr}:image-inference:` */
+  /** e.g. `{kr}:image-inference:kr:` */
   readonly base: string;
+  /** BullMQ's sorted set of the queue's delayed (here: parked) jobs. */
+  readonly delayed: string;
   constructor(queuePrefix: string, queueName: string) {
     this.base = `${bullPrefix(queuePrefix)}:${queueName}:kr:`;
+    this.delayed = `${bullPrefix(queuePrefix)}:${queueName}:delayed`;
   }
   /** Hash: the task's state, expected count, deadlines, error. */
   task(taskUUID: string): string {

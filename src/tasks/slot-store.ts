@@ -35,10 +35,7 @@ export class SlotStore {
 
   /** Slots that ended without a stored output, in slot order. */
   async failures(taskUUID: string): Promise<SlotFailure[]> {
-    const h = await this.redis.hgetall(this.keys.failures(taskUUID));
-    return Object.values(h)
-      .map((v) => JSON.parse(v) as SlotFailure)
-      .sort((a, b) => a.slot - b.slot);
+    return parseFailures(await this.redis.hgetall(this.keys.failures(taskUUID)));
   }
 
   /** End these slots as failed (a slot that already failed keeps its first reason). */
@@ -164,4 +161,11 @@ export class SlotStore {
     );
     return codeOf('applied', r) === 'applied';
   }
+}
+
+/** The failures hash (slot → SlotFailure JSON), in slot order. */
+export function parseFailures(h: Record<string, string>): SlotFailure[] {
+  return Object.values(h)
+    .map((v) => JSON.parse(v) as SlotFailure)
+    .sort((a, b) => a.slot - b.slot);
 }

@@ -81,9 +81,9 @@ export async function ingestWebhook(
   const out: IngestResult = { received: 0, duplicates: 0, late: 0, errors: 0 };
   let wake: string | undefined;
   let owner: string | undefined;
-  const arrivals: { jobId: string; slot: number }[] = [];
   for (const item of parsed.items) {
-    const r = await deps.tasks.recordItem(call.taskUUID, item);
+    // Records the item, logs its arrival and says whether the job is parked, in one script.
+    const r = await deps.tasks.recordItem(call.taskUUID, item, 'webhook');
     if (r.kind === 'unknown') throw new WebhookError('WEBHOOK_UNKNOWN_TASK', 404, 'unknown task');
     // The kr.webhook span (when traced): which task, slot and image this call delivered.
     annotateActiveSpan({
@@ -93,8 +93,9 @@ export async function ingestWebhook(
     });
     if (r.kind === 'new') {
       out.received++;
-      wake = r.jobId;
-      arrivals.push({ jobId: r.jobId, slot: r.slot });
+      // A job that is not parked needs no wake: a waiting one runs anyway, and an active one
+      // re-checks for new work after it parks (TaskStore.hasNewWork).
+      if (r.parked) wake = r.jobId;
     } else if (r.kind === 'duplicate' || r.kind === 'extra') out.duplicates++;
     else out.late++;
     if (r.kind !== 'late') owner = r.jobId;
@@ -111,18 +112,16 @@ export async function ingestWebhook(
     if (r.kind === 'new') wake = r.jobId;
   }
   annotateActiveSpan({ [ATTR.outcome]: out.received ? 'new' : out.errors ? 'error' : 'duplicate' });
-  // Once the items are recorded, the rest is independent: the arrival log, the wake-up and the delivery
-  // stats go out together, written back to back on the one connection (one round trip, not three).
-  // Sent in this order, so the arrival is logged before the job can be woken (as it was when sequential).
+  // Once the items are recorded (and their arrivals logged), the wake-up — only for a parked job — and
+  // the delivery stats go out together, back to back on the one connection (one round trip, not two).
   const { delivery } = deps;
-  const logged = Promise.all(arrivals.map((a) => deps.tasks.noteArrival(a.jobId, a.slot, 'webhook')));
   const woken = wake ? wakeJob(deps.queue, wake) : false;
   // The job id is the task's UUID (also for upload-mode subtasks): feed its latency and webhook health.
   const noted =
     delivery && owner && (out.received || out.duplicates)
       ? delivery.noteWebhook(owner, out.received, out.duplicates)
       : false;
-  const [, , recovered] = await Promise.all([logged, woken, noted]);
+  const [, recovered] = await Promise.all([woken, noted]);
   if (recovered) {
     deps.logger.info('webhooks arrive again: new tasks are webhook-first (relay.webhooks_recovered)');
   }

@@ -21,15 +21,21 @@ export function estimateTaskCostUsd(task: Pick<QueuedTask, 'model' | 'numberResu
   return (task.numberResults ?? 1) * perImage;
 }
 
-/** Returns when the task may be submitted; otherwise parks the job and throws DelayedError. */
+/**
+ * Returns when the task may be submitted; otherwise parks the job and throws DelayedError. A batch
+ * without a budget admits every task, so when the caller read that with the task's state, no script
+ * runs (a budget set in the instant between that read and the submit applies from the next task on).
+ */
 export async function holdIfOverBudget(
   deps: WorkerDeps,
   job: Job<TaskJobData, TaskJobResult>,
   token: string | undefined,
   log: Logger,
+  /** Read with the task's state this activation (TaskStore.snapshot): no budget, nothing to admit. */
+  hasBudget?: boolean,
 ): Promise<void> {
   const { batchId, task } = job.data;
-  if (!batchId) return;
+  if (!batchId || hasBudget === false) return;
   const { batches } = deps;
   const verdict = await batches.admitToBudget(batchId, task.taskUUID, estimateTaskCostUsd(task));
   if (verdict.admitted) return;

@@ -36,21 +36,20 @@ export class PollPlanner {
   }
 
   /**
-   * The first poll time of a task submitted at `now`; tags its latency class. While its class has
-   * learned too little (the prior decides), this is only a first check after POLL_MIN_DELAY_MS, where
-   * `recheckDue` plans again from what was learned meanwhile: a batch submitted at once does not keep
+   * How long after its submit a task's first poll is due (its latency-class tag is sent apart, by
+   * tagLatencyClass, after the record exists). While its class has learned too little (the prior
+   * decides), this is only a first check after POLL_MIN_DELAY_MS, where `recheckDue` plans again from what was learned meanwhile: a batch submitted at once does not keep
    * the prior's guess.
    */
-  async firstPollAt(task: QueuedTask, now: number): Promise<number> {
-    const cls = latencyClassOf(task);
-    // The tag is independent of the reads: all three go out together (one round trip, not two).
-    const [h, mode] = await Promise.all([
-      this.sketch(cls),
-      this.health.mode(),
-      this.delivery.tagLatencyClass(task.taskUUID, cls),
-    ]);
+  async firstPollDelay(task: QueuedTask): Promise<number> {
+    const [h, mode] = await Promise.all([this.sketch(latencyClassOf(task)), this.health.mode()]);
     const due = overdueAfterMs(h, mode, this.params, task.numberResults ?? 1);
-    return now + (hasLearned(h) ? due : Math.min(due, this.params.minDelayMs));
+    return hasLearned(h) ? due : Math.min(due, this.params.minDelayMs);
+  }
+
+  /** Tag the task's record with its latency class (webhooks feed that class's sketch). */
+  tagLatencyClass(task: QueuedTask): Promise<void> {
+    return this.delivery.tagLatencyClass(task.taskUUID, latencyClassOf(task));
   }
 
   /**

@@ -28,11 +28,9 @@ export async function pollProvider(deps: WorkerDeps, rec: TaskRecord): Promise<P
     const items = await deps.client.getResponse(providerTaskUUID);
     for (const it of items) {
       if (it.state === 'success') {
-        const r = await deps.tasks.recordItem(providerTaskUUID, it.result);
-        if (r.kind === 'new') {
-          recovered++;
-          await deps.tasks.noteArrival(r.jobId, r.slot, 'poll');
-        }
+        // Records the item and logs its arrival by poll, in one script.
+        const r = await deps.tasks.recordItem(providerTaskUUID, it.result, 'poll');
+        if (r.kind === 'new') recovered++;
       } else if (it.state === 'error') {
         await deps.tasks.recordError(providerTaskUUID, {
           code: it.error.code,

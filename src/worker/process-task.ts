@@ -6,7 +6,8 @@ import { OutputFetchError, ProviderError, RelayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QueuedTask, TaskJobData, TaskJobResult } from '../tasks/job-data.js';
 import { RESULT_PRIORITY } from '../tasks/job-options.js';
-import { type SlotFailure, type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
+import type { SlotsState } from '../tasks/task-store.js';
+import { type SlotFailure, type StoredOutput, type TaskRecord, TERMINAL_STATES } from '../tasks/types.js';
 import { inTaskTrace, taskAttributes } from '../tracing/spans.js';
 import { holdUntilAdmitted } from './admission-gate.js';
 import { holdIfOverBudget } from './budget-gate.js';
@@ -37,17 +38,22 @@ export function createProcessor(deps: WorkerDeps, control: ProcessorControl) {
   const processTask = async (job: TaskJob, token?: string): Promise<TaskJobResult> => {
     const { task, batchId } = job.data;
     const log = deps.logger.child({ taskUUID: task.taskUUID, jobId: job.id, batchId });
-    let rec = await deps.tasks.get(task.taskUUID);
-    if (rec && TERMINAL_STATES.has(rec.state)) return settle(deps, rec);
+    // One read of everything this activation looks at: record, slots, the batch's flags.
+    const snap = await deps.tasks.snapshot(task.taskUUID, batchId);
+    let rec = snap.rec;
+    if (rec && TERMINAL_STATES.has(rec.state)) return settle(deps, rec, snap.progress.stored);
     try {
+      let seen: SlotsState | undefined = snap.progress;
       if (!rec || rec.state === 'submitting') {
         // Budget hook (budget-gate.ts): a task of a batch over its budget is parked here, before
         // submit, without using an attempt; raiseBudget() wakes it.
-        await holdIfOverBudget(deps, job, token, log);
+        await holdIfOverBudget(deps, job, token, log, snap.batch?.hasBudget);
         await holdUntilAdmitted(deps, job, token, log); // fair share (admission-gate.ts)
-        rec = await submitTask(deps, job.data, rec, log);
+        const submitted = await submitTask(deps, job.data, rec, log, snap.batch?.cancelled);
+        rec = submitted.rec;
+        seen = submitted.fresh ? { items: [], stored: [], failures: [] } : undefined;
       }
-      return await advance(deps, job, token, task, rec, log);
+      return await advance(deps, job, token, task, rec, seen, log);
     } catch (e) {
       if (e instanceof DelayedError || e instanceof UnrecoverableError) throw e;
       const partial = await partialOnLastAttempt(deps, job, e, log);
@@ -70,15 +76,22 @@ async function advance(
   token: string | undefined,
   task: QueuedTask,
   first: TaskRecord,
+  firstSeen: SlotsState | undefined,
   log: Logger,
 ): Promise<TaskJobResult> {
   let rec: TaskRecord | null = first;
+  let seen = firstSeen;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    if (round > 0) rec = await deps.tasks.get(task.taskUUID);
+    if (round > 0 || !seen) {
+      // Record and slots again, together (one round trip).
+      const snap = await deps.tasks.snapshot(task.taskUUID);
+      if (round > 0) rec = snap.rec;
+      seen = snap.progress;
+    }
     if (!rec) throw new Error(`task record ${task.taskUUID} vanished`);
-    if (TERMINAL_STATES.has(rec.state)) return settle(deps, rec);
-    const progress = await storeOutputs(deps, rec, task);
-    if (progress.complete) return complete(deps, rec, progress.outputs, log);
+    if (TERMINAL_STATES.has(rec.state)) return settle(deps, rec, seen.stored);
+    const progress = await storeOutputs(deps, rec, task, seen);
+    if (progress.complete) return complete(deps, rec, progress.outputs, log, progress.finished);
     // Per-slot outcomes (resolve-slots.ts): a retry of the missing slots, or the end with some failed.
     const slots = await resolveSlots(deps, task, rec, progress, log);
     if (slots.kind === 'ended') return endWithFailedSlots(deps, rec, progress.outputs, slots.failed, log);
@@ -122,22 +135,39 @@ async function park(
   wakeAt: number,
   seenReceived: number,
 ): Promise<never> {
-  if ((job.opts.priority ?? 0) > RESULT_PRIORITY) {
-    await job.changePriority({ priority: RESULT_PRIORITY });
-    job.opts.priority = RESULT_PRIORITY;
-  }
-  await job.moveToDelayed(Math.max(wakeAt, Date.now() + 1), token);
+  // The priority change goes out with the move (one round trip): both run on the worker's connection,
+  // in this order. It only decides where the job goes once woken, so a failed change does not stop
+  // the park.
+  const raise =
+    (job.opts.priority ?? 0) > RESULT_PRIORITY
+      ? job.changePriority({ priority: RESULT_PRIORITY }).then(
+          () => {
+            job.opts.priority = RESULT_PRIORITY;
+          },
+          () => undefined,
+        )
+      : undefined;
+  await Promise.all([raise, job.moveToDelayed(Math.max(wakeAt, Date.now() + 1), token)]);
   if (await deps.tasks.hasNewWork(taskUUID, seenReceived)) {
     await job.promote().catch(() => undefined); // already woken by the webhook server
   }
   throw new DelayedError();
 }
 
-async function complete(deps: WorkerDeps, rec: TaskRecord, outputs: TaskJobResult['outputs'], log: Logger) {
+/** `finished`: the last store already ended the task (storeAndFinish), with this code. */
+async function complete(
+  deps: WorkerDeps,
+  rec: TaskRecord,
+  outputs: TaskJobResult['outputs'],
+  log: Logger,
+  finished?: 'already' | 'ended' | 'batchEnded',
+) {
   const cost = outputs.reduce((s, o) => s + (o.cost ?? 0), 0);
-  const ended = await traceCompletion(deps.tasks, rec, 'completed', () =>
-    deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost, outputs),
-  );
+  const ended =
+    finished ??
+    (await traceCompletion(deps.tasks, rec, 'completed', () =>
+      deps.tasks.finish(rec.taskUUID, rec.batchId, 'completed', '', cost, outputs),
+    ));
   if (ended === 'already') {
     const now = await deps.tasks.get(rec.taskUUID);
     if (now) return settle(deps, now);
@@ -187,10 +217,13 @@ async function endWithFailedSlots(
   return { taskUUID: rec.taskUUID, outputs, cost, failedSlots: failed };
 }
 
-/** A task that already ended: completed/partial give their outputs again; failed/cancelled fail the job. */
-async function settle(deps: WorkerDeps, rec: TaskRecord): Promise<TaskJobResult> {
+/**
+ * A task that already ended: completed/partial give their outputs again; failed/cancelled fail the job.
+ * `stored`: the outputs as read with the record, when they were.
+ */
+async function settle(deps: WorkerDeps, rec: TaskRecord, stored?: StoredOutput[]): Promise<TaskJobResult> {
   if (rec.state === 'completed' || rec.state === 'partial') {
-    const outputs = await deps.tasks.storedOutputs(rec.taskUUID);
+    const outputs = stored ?? (await deps.tasks.storedOutputs(rec.taskUUID));
     return { taskUUID: rec.taskUUID, outputs, cost: outputs.reduce((s, o) => s + (o.cost ?? 0), 0) };
   }
   throw new UnrecoverableError(rec.reason ?? rec.state);

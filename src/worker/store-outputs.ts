@@ -13,8 +13,9 @@ import { refuseAmbiguous } from '../outputs/image-source.js';
 import { outputCorrupt } from '../outputs/output-errors.js';
 import { outputKey } from '../storage/key-layout.js';
 import type { QueuedTask } from '../tasks/job-data.js';
+import type { SlotsState } from '../tasks/task-store.js';
 import type { ReceivedItem, SlotFailure, StoredOutput, TaskRecord } from '../tasks/types.js';
-import { ATTR, taskSpan } from '../tracing/spans.js';
+import { ATTR, activeTaskAttributes, taskSpan } from '../tracing/spans.js';
 import { backoffDelay } from './retry-backoff.js';
 import type { WorkerDeps } from './worker-deps.js';
 
@@ -33,19 +34,29 @@ export interface StoreProgress {
   received: number;
   /** Slots with a received item. */
   receivedSlots: Set<number>;
+  /** Storing the last output also ended the task (completed), in the same script: its finish code. */
+  finished?: 'already' | 'ended' | 'batchEnded';
 }
 
+/**
+ * `seen`: the slots as this activation read them with the record (TaskStore.snapshot); read here
+ * when absent. Its stored list is not modified.
+ */
 export async function storeOutputs(
   deps: WorkerDeps,
   rec: TaskRecord,
   task: QueuedTask,
+  seen?: SlotsState,
 ): Promise<StoreProgress> {
   const slots = deps.tasks.slots;
-  const [received, stored, failedBefore] = await Promise.all([
-    deps.tasks.receivedItems(rec.taskUUID),
-    deps.tasks.storedOutputs(rec.taskUUID),
-    slots.failures(rec.taskUUID),
-  ]);
+  const [received, storedBefore, failedBefore] = seen
+    ? [seen.items, seen.stored, seen.failures]
+    : await Promise.all([
+        deps.tasks.receivedItems(rec.taskUUID),
+        deps.tasks.storedOutputs(rec.taskUUID),
+        slots.failures(rec.taskUUID),
+      ]);
+  const stored = [...storedBefore];
   const schedule = rec.fetchAt;
   const now = Date.now();
   const ended = new Set([...stored.map((s) => s.slot), ...failedBefore.map((f) => f.slot)]);
@@ -57,7 +68,16 @@ export async function storeOutputs(
   const later = (at: number) => {
     retryAt = retryAt === undefined ? at : Math.min(retryAt, at);
   };
-  const results = await Promise.allSettled(todo.map((r) => storeOne(deps, rec, task, r)));
+  // The last missing output of an untraced task: its store also ends the task, in one script
+  // (traced tasks end through traceCompletion, which records the provider wait first).
+  const last =
+    todo.length === 1 &&
+    failedBefore.length === 0 &&
+    stored.length + 1 === rec.expected &&
+    !activeTaskAttributes()
+      ? { before: stored.slice() as StoredOutput[], finished: undefined as StoreProgress['finished'] }
+      : undefined;
+  const results = await Promise.allSettled(todo.map((r) => storeOne(deps, rec, task, r, last)));
   const failedNow: SlotFailure[] = [];
   for (const [i, r] of results.entries()) {
     const slot = todo[i]!.slot;
@@ -102,6 +122,7 @@ export async function storeOutputs(
     retryAt,
     received: received.length,
     receivedSlots: new Set(received.map((r) => r.slot)),
+    ...(last?.finished ? { finished: last.finished } : {}),
   };
 }
 
@@ -114,6 +135,7 @@ async function storeOne(
   rec: TaskRecord,
   task: QueuedTask,
   r: ReceivedItem,
+  last?: { before: StoredOutput[]; finished: StoreProgress['finished'] },
 ): Promise<StoredOutput | 'awaiting'> {
   const prefix = deps.config.S3_KEY_PREFIX;
   let out: StoredOutput;
@@ -158,7 +180,13 @@ async function storeOne(
   } else {
     out = await fetchAndPut(deps, rec, task, r);
   }
-  const marked = await deps.tasks.markStored(rec.taskUUID, out);
+  let marked: { stored: number; expected: number } | null;
+  if (last) {
+    const outputs = [...last.before, out].sort((a, b) => a.slot - b.slot);
+    const r = await deps.tasks.storeAndFinish(rec.taskUUID, rec.batchId, out, outputs);
+    marked = r;
+    last.finished = r?.finished;
+  } else marked = await deps.tasks.markStored(rec.taskUUID, out);
   if (marked) {
     deps.metrics.outputsStored.inc();
     await deps.tasks.forgetInlineData(rec.taskUUID, r);

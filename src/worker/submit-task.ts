@@ -19,24 +19,32 @@ export async function submitTask(
   data: TaskJobData,
   existing: TaskRecord | null,
   log: Logger,
-): Promise<TaskRecord> {
+  /** The batch's cancel flag as read with the task's state this activation; read here when absent. */
+  batchCancelled?: boolean,
+): Promise<Submitted> {
   const { task, batchId } = data;
   const cfg = deps.config;
-  if (batchId && (await deps.tasks.isBatchCancelled(batchId))) {
+  const cancelled = batchId ? (batchCancelled ?? (await deps.tasks.isBatchCancelled(batchId))) : false;
+  if (cancelled) {
     await deps.tasks.finish(task.taskUUID, batchId, 'cancelled', 'batch cancelled before submit');
     throw new UnrecoverableError('cancelled: batch cancelled before submit');
   }
   const mode = existing?.mode ?? cfg.DELIVERY_MODE;
-  await deps.tasks.create({
-    taskUUID: task.taskUUID,
-    jobId: task.taskUUID,
-    batchId,
-    mode,
-    expected: task.numberResults ?? 1,
-    ...(mode === 'upload' ? { subtasks: uploadSubtaskUuids(task.taskUUID, task.numberResults ?? 1) } : {}),
-  });
-  // The record decides the provider UUID(s): an operator retry gives each attempt new ones.
-  const current = existing ?? (await deps.tasks.get(task.taskUUID));
+  // The first poll's delay is read (latency sketch, webhook health) with the create: one round trip.
+  const [created, firstPollDelay] = await Promise.all([
+    deps.tasks.createRecord({
+      taskUUID: task.taskUUID,
+      jobId: task.taskUUID,
+      batchId,
+      mode,
+      expected: task.numberResults ?? 1,
+      ...(mode === 'upload' ? { subtasks: uploadSubtaskUuids(task.taskUUID, task.numberResults ?? 1) } : {}),
+    }),
+    deps.poll.firstPollDelay(task),
+  ]);
+  // The record decides the provider UUID(s): an operator retry gives each attempt new ones. A record
+  // just created is known without reading it back.
+  const current = existing ?? created ?? (await deps.tasks.get(task.taskUUID));
   if (!current) throw new Error(`task record ${task.taskUUID} missing after create`);
   const providerTasks = await buildProviderTasks(
     task,
@@ -57,18 +65,38 @@ export async function submitTask(
   }
   const now = Date.now();
   // The first poll is due when the results are overdue by the learned latency (poll-planner.ts).
-  const times = {
-    nextPollAt: await deps.poll.firstPollAt(task, now),
-    deadlineAt: now + cfg.RESULT_DEADLINE_MS,
-  };
-  const moved = await deps.tasks.markSubmitted(task.taskUUID, batchId, times, now);
+  const times = { nextPollAt: now + firstPollDelay, deadlineAt: now + cfg.RESULT_DEADLINE_MS };
+  // The latency-class tag goes out with the transition (after the create, which it must not precede).
+  const [{ moved, anythingRecorded }] = await Promise.all([
+    deps.tasks.submitted(task.taskUUID, batchId, times, now),
+    deps.poll.tagLatencyClass(task),
+  ]);
   log.debug({ providerTasks: providerTasks.length, mode }, 'submitted');
   // The usual case: we just wrote the state, no need to read it back. Otherwise (cancelled meanwhile,
   // or an earlier attempt had already marked it) the record says what happened.
-  if (moved) return { ...current, state: 'submitted', submittedAt: now, dueAt: times.nextPollAt, ...times };
+  if (moved) {
+    const rec: TaskRecord = {
+      ...current,
+      state: 'submitted',
+      submittedAt: now,
+      dueAt: times.nextPollAt,
+      ...times,
+    };
+    return { rec, fresh: !anythingRecorded && current.retrySubmit === false };
+  }
   const rec = await deps.tasks.get(task.taskUUID);
   if (!rec) throw new Error(`task record ${task.taskUUID} missing after submit`);
-  return rec;
+  return { rec, fresh: false };
+}
+
+export interface Submitted {
+  rec: TaskRecord;
+  /**
+   * This call moved the task from 'submitting' to 'submitted' and no result or error had been
+   * recorded yet (nothing is stored or failed before a submit): the slots need not be read now. One
+   * recorded after this is seen by the check after parking (TaskStore.hasNewWork), which wakes the job.
+   */
+  fresh: boolean;
 }
 
 /** Where and how long the provider may deliver the results of a task submitted now. */

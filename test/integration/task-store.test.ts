@@ -151,4 +151,80 @@ describe('task record', () => {
     await tasks.recordError(id, { code: 'x', message: 'y' });
     expect(await tasks.hasNewWork(id, 1)).toBe(true);
   });
+
+  it('a webhook item logs its arrival in the same script and says whether the job is parked', async () => {
+    const id = await newTask(2);
+    const first = await tasks.recordItem(id, item(id, 'a'), 'webhook');
+    expect(first).toEqual({ kind: 'new', jobId: id, slot: 0, parked: false });
+    await redis.zadd(tasks.keys.delayed, Date.now() + 60_000, id); // the job parks
+    expect(await tasks.recordItem(id, item(id, 'b'), 'poll')).toEqual({
+      kind: 'new',
+      jobId: id,
+      slot: 1,
+      parked: true,
+    });
+    // A duplicate logs nothing and wakes nothing.
+    expect(await tasks.recordItem(id, item(id, 'a'), 'webhook')).toEqual({ kind: 'duplicate', jobId: id });
+    const arrivals = await tasks.arrivals(id);
+    expect(arrivals.map((a) => [a.slot, a.via])).toEqual([
+      [0, 'webhook'],
+      [1, 'poll'],
+    ]);
+  });
+
+  it('one snapshot reads the record, slots and the batch flags together', async () => {
+    const batchId = `b-${uniqueId()}`;
+    const id = await newTask(2, batchId);
+    await tasks.recordItem(id, item(id, 'a'));
+    await tasks.markStored(id, output(0));
+    const snap = await tasks.snapshot(id, batchId);
+    expect(snap.rec).toMatchObject({ taskUUID: id, state: 'submitting', expected: 2 });
+    expect(snap.progress.items.map((i) => i.slot)).toEqual([0]);
+    expect(snap.progress.stored.map((o) => o.slot)).toEqual([0]);
+    expect(snap.progress.failures).toEqual([]);
+    expect(snap.batch).toEqual({ cancelled: false, hasBudget: false });
+    await redis.hset(tasks.keys.batch(batchId), 'budgetUsd', '5', 'cancelRequested', '1');
+    expect((await tasks.snapshot(id, batchId)).batch).toEqual({ cancelled: true, hasBudget: true });
+    expect((await tasks.snapshot(crypto.randomUUID())).rec).toBeNull();
+  });
+
+  it('storing the last output ends the task in the same script, once, with its event', async () => {
+    const batchId = uniqueId('b');
+    await batches.open({ batchId });
+    const id = await newTask(2, batchId);
+    await batches.addTasks(batchId, [{ index: 0, taskUUID: id }]);
+    await batches.seal(batchId);
+    const first = { ...output(0), cost: 0.01 };
+    const second = { ...output(1), cost: 0.02 };
+    // Not the last output: stored, the task goes on.
+    expect(await tasks.storeAndFinish(id, batchId, first, [first])).toEqual({ stored: 1, expected: 2 });
+    expect((await tasks.get(id))?.state).toBe('submitting');
+    // A slot stored before does not end the task (the caller's finish does).
+    expect(await tasks.storeAndFinish(id, batchId, first, [first])).toEqual({ stored: 1, expected: 2 });
+    expect(await tasks.storeAndFinish(id, batchId, second, [first, second])).toEqual({
+      stored: 2,
+      expected: 2,
+      finished: 'batchEnded',
+    });
+    expect(await tasks.get(id)).toMatchObject({ state: 'completed' });
+    expect(await tasks.storeAndFinish(id, batchId, second, [first, second])).toBeNull();
+    expect(await tasks.finish(id, batchId, 'completed')).toBe('already');
+    const events = await redis.xrange(tasks.keys.events(), '-', '+');
+    const mine = events.map(([, f]) => f).filter((f) => f.includes(batchId));
+    expect(mine.map((f) => f[1])).toEqual(['task.completed', 'batch.completed']);
+    expect(JSON.parse(mine[0]![9]!)).toMatchObject({ cost: 0.03, outputs: [{ slot: 0 }, { slot: 1 }] });
+  });
+
+  it('the submitted transition says whether a result beat it', async () => {
+    const times = { nextPollAt: Date.now() + 1000, deadlineAt: Date.now() + 60_000 };
+    const quiet = await newTask(1);
+    expect(await tasks.submitted(quiet, undefined, times)).toEqual({ moved: true, anythingRecorded: false });
+    expect(await tasks.submitted(quiet, undefined, times)).toEqual({ moved: false, anythingRecorded: false });
+    const early = await newTask(1);
+    await tasks.recordItem(early, item(early, 'a'));
+    expect(await tasks.submitted(early, undefined, times)).toEqual({ moved: true, anythingRecorded: true });
+    const failed = await newTask(1);
+    await tasks.recordError(failed, { code: 'x', message: 'y' });
+    expect(await tasks.submitted(failed, undefined, times)).toEqual({ moved: true, anythingRecorded: true });
+  });
 });

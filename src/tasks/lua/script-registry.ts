@@ -23,6 +23,7 @@ import {
   RESET_FOR_RETRY,
   SEAL_BATCH,
   SET_BUDGET,
+  STORE_AND_FINISH,
 } from './scripts.js';
 import { NOTE_FETCH_FAILURE, REOPEN_PARTIAL, START_SLOT_RETRY } from './slot-scripts.js';
 
@@ -35,11 +36,12 @@ export interface ScriptSpec {
 
 export const SCRIPTS = {
   krCreateTask: { numberOfKeys: 1, lua: CREATE_TASK },
-  krMarkSubmitted: { numberOfKeys: 3, lua: MARK_SUBMITTED },
-  krRecordItem: { numberOfKeys: 2, lua: RECORD_ITEM },
+  krMarkSubmitted: { numberOfKeys: 4, lua: MARK_SUBMITTED },
+  krRecordItem: { numberOfKeys: 3, lua: RECORD_ITEM },
   krRecordError: { numberOfKeys: 2, lua: RECORD_ERROR },
   krMarkStored: { numberOfKeys: 2, lua: MARK_STORED },
   krFinishTask: { numberOfKeys: 8, lua: FINISH_TASK },
+  krStoreAndFinish: { numberOfKeys: 8, lua: STORE_AND_FINISH },
   krResetForRetry: { numberOfKeys: 4, lua: RESET_FOR_RETRY },
   krSealBatch: { numberOfKeys: 3, lua: SEAL_BATCH },
   krAdmitToBudget: { numberOfKeys: 3, lua: ADMIT_TO_BUDGET },
@@ -67,19 +69,23 @@ export interface ScriptCommands {
     task: string,
     batch: string,
     inflight: string,
+    items: string,
     now: number,
     nextPollAt: number,
     deadlineAt: number,
     uuid: string,
-  ): Promise<number>;
+  ): Promise<[number, number, number]>;
   krRecordItem(
     task: string,
     items: string,
+    delayed: string,
     imageUUID: string,
     json: string,
     base: string,
     provider: string,
-  ): Promise<[number, string, number]>;
+    /** The arrival log (all or none): via ('' = none), now, retentionSec, minuteStart, rollupTtlSec. */
+    ...arrival: (string | number)[]
+  ): Promise<[number, string, number, number]>;
   krRecordError(
     task: string,
     items: string,
@@ -120,6 +126,8 @@ export interface ScriptCommands {
     batchId: string,
     retentionSec: number,
   ): Promise<number>;
+  /** krFinishTask's KEYS and ARGV, then the slot and the output's JSON. */
+  krStoreAndFinish(...args: (string | number)[]): Promise<[number, number, number]>;
   krSealBatch(
     batch: string,
     batchTasks: string,

@@ -41,41 +41,55 @@ return 1`;
 
 /**
  * Mark the provider's acceptance (idempotent); the result deadline starts now.
- * KEYS: task, batch, inflight. ARGV: now, nextPollAt, deadlineAt, taskUUID.
- * Returns 1 on the transition, 0 otherwise.
+ * KEYS: task, batch, inflight, items. ARGV: now, nextPollAt, deadlineAt, taskUUID.
+ * Returns {code, received, errorSignals}: code 1 on the transition, 0 otherwise; received and
+ * errorSignals tell whether a result or error was recorded before (a webhook that beat this call).
  */
 export const MARK_SUBMITTED = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'submitting' then return 0 end
+if redis.call('HGET', KEYS[1], 'state') ~= 'submitting' then return {0, 0, 0} end
 redis.call('HSET', KEYS[1], 'state', 'submitted', 'submittedAt', ARGV[1], 'nextPollAt', ARGV[2], 'dueAt', ARGV[2],
   'deadlineAt', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
-local batch = redis.call('HGET', KEYS[1], 'batchId')
-if batch and batch ~= '' then redis.call('HINCRBY', KEYS[2], 'submitted', 1) end
-return 1`;
+local h = redis.call('HMGET', KEYS[1], 'batchId', 'errorSignals')
+if h[1] and h[1] ~= '' then redis.call('HINCRBY', KEYS[2], 'submitted', 1) end
+return {1, redis.call('HLEN', KEYS[4]), tonumber(h[2]) or 0}`;
 
 /**
  * Record one result item, deduplicated on imageUUID. An alias record (field 'parent': an upload-mode
  * subtask, or a retry attempt's provider UUID) redirects to its parent's keys (and fixed slot).
- * Items for a provider UUID that is not the task's current attempt are late.
- * KEYS: task, items. ARGV: imageUUID, "receivedAt|itemJson", keyBase, providerTaskUUID.
- * Returns {code, jobId, slot}: 1 new, 0 duplicate, -1 unknown task, -2 late (task ended), -3 extra.
+ * Items for a provider UUID that is not the task's current attempt are late. With `via` set, a new
+ * item's arrival is logged too (arrival-log.ts: the task's arrivals hash and the minute's counter),
+ * and the reply says whether the task's job is parked (in the queue's delayed set), i.e. needs a wake.
+ * KEYS: task, items, delayed. ARGV: imageUUID, "receivedAt|itemJson", keyBase, providerTaskUUID,
+ * via ('' = no log), now, retentionSec, minuteStart, rollupTtlSec.
+ * Returns {code, jobId, slot, parked(0|1)}: 1 new, 0 duplicate, -1 unknown task, -2 late (task ended),
+ * -3 extra.
  */
 export const RECORD_ITEM = `
 ${TERMINAL}
 ${RESOLVE_ATTEMPT}
-if not state then return {-1, '', -1} end
+if not state then return {-1, '', -1, 0} end
 local jobId = redis.call('HGET', taskKey, 'jobId')
-if terminal[state] or not current then return {-2, jobId, -1} end
+if terminal[state] or not current then return {-2, jobId, -1, 0} end
 local existing = redis.call('HGET', itemsKey, ARGV[1])
-if existing then return {0, jobId, tonumber(string.match(existing, '^(%d+)|'))} end
+if existing then return {0, jobId, tonumber(string.match(existing, '^(%d+)|')), 0} end
 local slot = fixedSlot
 if slot < 0 then
   local expected = tonumber(redis.call('HGET', taskKey, 'expected'))
-  if redis.call('HLEN', itemsKey) >= expected then return {-3, jobId, -1} end
+  if redis.call('HLEN', itemsKey) >= expected then return {-3, jobId, -1, 0} end
   slot = redis.call('HINCRBY', taskKey, 'nextSlot', 1) - 1
 end
 redis.call('HSET', itemsKey, ARGV[1], slot .. '|' .. ARGV[2])
-return {1, jobId, slot}`;
+if ARGV[5] == nil or ARGV[5] == '' then return {1, jobId, slot, 0} end
+local arrivals = ARGV[3] .. 'arrivals:' .. jobId
+redis.call('HSET', arrivals, slot, ARGV[5] .. '|' .. ARGV[6])
+redis.call('EXPIRE', arrivals, ARGV[7])
+local rollup = ARGV[3] .. 'rollup:' .. ARGV[8]
+redis.call('HINCRBY', rollup, ARGV[5], 1)
+redis.call('EXPIRE', rollup, ARGV[9])
+local parked = 0
+if redis.call('ZSCORE', KEYS[3], jobId) then parked = 1 end
+return {1, jobId, slot, parked}`;
 
 /**
  * Record a failed item of the current attempt; ignored when it is for an earlier attempt. The first
@@ -107,17 +121,8 @@ if not state or terminal[state] then return {-2, 0} end
 redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 return {redis.call('HLEN', KEYS[2]), tonumber(redis.call('HGET', KEYS[1], 'expected'))}`;
 
-/**
- * End a task once: set its terminal state, count it in its batch, and append its event (and the
- * batch's, when this was the batch's last task) to the events stream — in one step, so an event is
- * never lost or doubled. A 'partial' task's event is task.completed (its data lists failedSlots).
- * KEYS: task, batch, inflight, events, items, stored, failures, slotErrors.
- * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId, retentionSec.
- * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
- */
-export const FINISH_TASK = `${APPEND_EVENT}
-
-${TERMINAL}
+/** FINISH_TASK's steps (after the TERMINAL set): also run by STORE_AND_FINISH. */
+const FINISH_BODY = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state and terminal[state] then return 0 end
 -- A task cancelled before it ever ran has no record yet: the caller's batchId (ARGV[8]) names it.
@@ -147,6 +152,40 @@ if b[5] == 'enqueued' and ended >= tonumber(b[1]) then
   return 2
 end
 return 1`;
+
+/**
+ * End a task once: set its terminal state, count it in its batch, and append its event (and the
+ * batch's, when this was the batch's last task) to the events stream — in one step, so an event is
+ * never lost or doubled. A 'partial' task's event is task.completed (its data lists failedSlots).
+ * KEYS: task, batch, inflight, events, items, stored, failures, slotErrors.
+ * ARGV: outcome, now, reason, cost, taskUUID, eventDataJson, streamMaxLen, batchId, retentionSec.
+ * Returns 0 when it had already ended, 1 when ended, 2 when it also ended its batch.
+ */
+export const FINISH_TASK = `${APPEND_EVENT}
+
+${TERMINAL}
+${FINISH_BODY}`;
+
+/**
+ * Mark the last output stored and end the task as completed, in one step: MARK_STORED, then — when
+ * this call stored the slot and every expected output is now stored — FINISH_TASK's body.
+ * KEYS: as FINISH_TASK. ARGV: as FINISH_TASK (outcome 'completed'), then slot, outputJson.
+ * Returns {storedCount, expected, finish}: storedCount -2 when the task already ended; finish is
+ * FINISH_TASK's code, or -1 when it did not run.
+ */
+export const STORE_AND_FINISH = `${APPEND_EVENT}
+
+${TERMINAL}
+local function finishTask()
+${FINISH_BODY}
+end
+local current = redis.call('HGET', KEYS[1], 'state')
+if not current or terminal[current] then return {-2, 0, -1} end
+local added = redis.call('HSETNX', KEYS[6], ARGV[10], ARGV[11])
+local count = redis.call('HLEN', KEYS[6])
+local expected = tonumber(redis.call('HGET', KEYS[1], 'expected'))
+if added == 0 or count < expected then return {count, expected, -1} end
+return {count, expected, finishTask()}`;
 
 /**
  * Seal a batch once every task is enqueued: total = tasks in the batch; ends it (and appends its
