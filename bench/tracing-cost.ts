@@ -1,7 +1,8 @@
-// Benchmark 8: what tracing costs. The relay run of the e2e benchmark (producer → worker → simulator →
-// webhook → S3, all relay roles in this process), alternated with tracing off and on at 100% sampling
-// (always_on, OTLP http/protobuf to a discarding collector on loopback), same services, same run.
-// The figure is CPU per task of the relay process, paired round by round; target ≤ 10% more.
+// Benchmark 8: what tracing costs. The relay run of the e2e benchmark (the producer in this process, the
+// worker and the webhook server as `serve --role` children, the simulator, S3), alternated with tracing
+// off and on at 100% sampling (always_on, OTLP http/protobuf to a discarding collector on loopback, in
+// every relay process), same services, same run. The figure is the CPU per task of the relay's two
+// processes together (worker + webhook), paired round by round; target ≤ 10% more.
 import { loadTracingConfig } from '../src/config/tracing-config.js';
 import { startTracing, stopTracing } from '../src/tracing/start-tracing.js';
 import { envInt } from './support/bench-config.js';
@@ -15,7 +16,9 @@ import { median, pairedRatios } from './support/stats.js';
 /** The issue's target: tracing on adds at most 10% CPU per task. */
 const MAX_EXTRA_CPU = 0.1;
 const WARMUP_TASKS = 200;
-const PROCS = ['bench', 'simulator', 's3rver', 'redis'] as const;
+const PROCS = ['worker', 'webhook', 'bench', 'simulator', 's3rver', 'redis'] as const;
+/** The relay's own processes: what tracing is measured against. */
+const RELAY = ['worker', 'webhook'] as const;
 
 type Mode = 'off' | 'on';
 
@@ -36,10 +39,16 @@ export const tracingCost: BenchModule = {
     const ctx: PipelineCtx = { services, sim, tasks, concurrency };
     const out: Record<Mode, RunOutcome[]> = { off: [], on: [] };
     let exported = { requests: 0, bytes: 0 };
+    // The children trace when their environment names the collector; this process traces the enqueue.
+    const otelEnv = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    };
     const runOnce = async (mode: Mode, c: PipelineCtx, tag: string) => {
       if (mode === 'on') startTracing(cfg, 'bench');
       try {
-        return await relayRun(c, tag);
+        return await relayRun(c, tag, mode === 'on' ? { childEnv: otelEnv } : {});
       } finally {
         if (mode === 'on') await stopTracing(); // exports the rest
       }
@@ -59,7 +68,7 @@ export const tracingCost: BenchModule = {
               bytes: exported.bytes + sink.bytes - before.bytes,
             };
           out[mode].push(o);
-          const cpu = o.cpuMsPerItem.bench ?? 0;
+          const cpu = RELAY.reduce((sum, p) => sum + (o.cpuMsPerItem[p] ?? 0), 0);
           console.log(
             `  tracing round ${r + 1}/${rounds} ${mode}: ${o.perSecond.toFixed(0)}/s, ${cpu.toFixed(2)} ms CPU/task (relay)`,
           );
@@ -82,12 +91,13 @@ function report(
   exported: { requests: number; bytes: number },
 ): BenchResult {
   const cpu = (m: Mode, p: string) => o[m].map((x) => x.cpuMsPerItem[p] ?? 0);
+  const relayCpu = (m: Mode) => o[m].map((x) => RELAY.reduce((sum, p) => sum + (x.cpuMsPerItem[p] ?? 0), 0));
   const total = (m: Mode) => o[m].map((x) => Object.values(x.cpuMsPerItem).reduce((a, b) => a + b, 0));
-  const extra = median(pairedRatios(cpu('on', 'bench'), cpu('off', 'bench'))) - 1;
+  const extra = median(pairedRatios(relayCpu('on'), relayCpu('off'))) - 1;
   const extraTotal = median(pairedRatios(total('on'), total('off'))) - 1;
   const met = extra <= MAX_EXTRA_CPU;
   const target: TargetCheck = {
-    label: 'extra CPU per task with tracing on (relay process)',
+    label: 'extra CPU per task with tracing on (relay: worker + webhook)',
     goal: '≤ 10%',
     actual: `${(extra * 100).toFixed(1)}%`,
     met,
@@ -101,12 +111,17 @@ function report(
     figures: [
       ...PROCS.flatMap((p) =>
         (['off', 'on'] as const).map((m) => ({
-          label: `CPU per task, tracing ${m}: ${p === 'bench' ? 'relay process' : p}`,
+          label: `CPU per task, tracing ${m}: ${p === 'bench' ? 'benchmark process (producer, collector)' : p}`,
           value: median(cpu(m, p)),
           unit: 'ms',
         })),
       ),
-      { label: 'extra CPU per task, relay process (median of paired ratios)', value: extra, unit: 'ratio' },
+      ...(['off', 'on'] as const).map((m) => ({
+        label: `CPU per task, tracing ${m}: relay (worker + webhook)`,
+        value: median(relayCpu(m)),
+        unit: 'ms',
+      })),
+      { label: 'extra CPU per task, relay (median of paired ratios)', value: extra, unit: 'ratio' },
       {
         label: 'extra CPU per task, all processes (median of paired ratios)',
         value: extraTotal,
@@ -117,9 +132,9 @@ function report(
       { label: 'exported per task', value: exported.bytes / 1024 / (tasks * rounds), unit: 'KiB' },
     ],
     targets: [target],
-    samples: { cpuOff: cpu('off', 'bench'), cpuOn: cpu('on', 'bench') },
+    samples: { cpuOff: relayCpu('off'), cpuOn: relayCpu('on') },
     notes: [
-      'The collector discards what it receives without decoding it; its small share runs in the relay process.',
+      'The collector discards what it receives without decoding it; it runs in the benchmark process, not the relay.',
       'Spans still buffered when a run ends are exported after its clock stops (at most one batch of 512).',
     ],
   };
