@@ -2,7 +2,7 @@
 // summary are read from Redis every STREAM_INTERVAL_MS and sent when they changed. Polling keeps it
 // simple and exact: whatever Redis says is what the page shows, with no event to miss.
 import type { Router } from 'express';
-import { chartTicker } from './charts/chart-stream.js';
+import { chartTicker, startEventStream } from './charts/chart-stream.js';
 import { batchChartData } from './charts/read-chart-samples.js';
 import type { DashboardContext } from './dashboard-context.js';
 import { readBatchView, readQueueSummary } from './read-batch-view.js';
@@ -10,8 +10,6 @@ import { readBatchView, readQueueSummary } from './read-batch-view.js';
 export const STREAM_INTERVAL_MS = 1_000;
 /** A comment line this often keeps proxies from closing an idle stream. */
 export const STREAM_HEARTBEAT_MS = 15_000;
-/** Tells EventSource how soon to reconnect after the connection drops. */
-const CLIENT_RETRY_MS = 2_000;
 
 export function mountBatchStream(router: Router, ctx: DashboardContext): void {
   router.get('/api/batches/:batchId/stream', async (req, res) => {
@@ -20,13 +18,7 @@ export function mountBatchStream(router: Router, ctx: DashboardContext): void {
       res.status(404).json({ ok: false, code: 'NOT_FOUND', message: `batch ${batchId} not found` });
       return;
     }
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write(`retry: ${CLIENT_RETRY_MS}\n\n`);
+    startEventStream(res);
     let last = '';
     let lastWrite = Date.now();
     let timer: NodeJS.Timeout | undefined;
