@@ -53,7 +53,17 @@ export async function retryTask(
   times: RetryTimes = DEFAULT_TIMES,
 ): Promise<boolean> {
   const rec = await ctx.tasks.get(taskUUID);
-  if (rec?.state !== 'failed' && rec?.state !== 'partial') return false;
+  return rec ? retryRecord(ctx, rec, times) : false;
+}
+
+/** retryTask for a record the caller has just read (no second read); false unless failed or partial. */
+export async function retryRecord(
+  ctx: ControlContext,
+  rec: TaskRecord,
+  times: RetryTimes = DEFAULT_TIMES,
+): Promise<boolean> {
+  const { taskUUID } = rec;
+  if (rec.state !== 'failed' && rec.state !== 'partial') return false;
   const job = await ctx.queue.getJob(taskUUID);
   if (!job) return false;
   if (rec.state === 'partial') {
@@ -108,7 +118,7 @@ export async function retryFailedTasks(
     const rec = await ctx.tasks.get(uuid);
     if (rec?.state !== 'failed' && rec?.state !== 'partial') continue;
     const { billed } = await billOf(ctx, rec);
-    if (await retryTask(ctx, uuid, times)) {
+    if (await retryRecord(ctx, rec, times)) {
       out.retried++;
       out.billedImages += billed;
       opts.onRetried?.(uuid, billed);

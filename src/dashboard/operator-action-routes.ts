@@ -4,7 +4,7 @@
 import type { Request, Response, Router } from 'express';
 import { recordOperatorAction } from '../control/audit-trail.js';
 import { cancelTask } from '../control/cancel-task.js';
-import { retryTask } from '../control/retry-failed.js';
+import { retryRecord } from '../control/retry-failed.js';
 import { RelayError } from '../errors.js';
 import { EventKeys } from '../events/event-keys.js';
 import { replayDeliveries } from '../events/outgoing/replay-deliveries.js';
@@ -25,20 +25,22 @@ function retryOne(ctx: DashboardContext): Handler {
   return async (req, res) => {
     const taskUUID = String(req.params.taskUUID);
     const rec = await ctx.tasks.get(taskUUID);
-    const ok = await retryTask(ctx, taskUUID, {
-      firstPollAfterMs: ctx.config.FIRST_POLL_AFTER_MS,
-      resultDeadlineMs: ctx.config.RESULT_DEADLINE_MS,
-    });
+    const ok =
+      rec !== null &&
+      (await retryRecord(ctx, rec, {
+        firstPollAfterMs: ctx.config.FIRST_POLL_AFTER_MS,
+        resultDeadlineMs: ctx.config.RESULT_DEADLINE_MS,
+      }));
     ctx.logger.info({ taskUUID, retried: ok }, 'dashboard: retry task');
     if (ok)
       await recordOperatorAction(ctx, {
         actor: accessOf(res).actor,
         action: 'retry-task',
-        batchId: rec?.batchId,
+        batchId: rec.batchId,
         taskUUIDs: [taskUUID],
         // A failed task runs again whole; a partial one only for its missing slots (at most this many).
-        mayBillImages: rec?.expected ?? null,
-        detail: { state: rec?.state },
+        mayBillImages: rec.expected,
+        detail: { state: rec.state },
       });
     if (!ok)
       return conflict(res, 'NOT_RETRIABLE', 'only a failed task whose job still exists can be retried');
