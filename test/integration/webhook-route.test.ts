@@ -33,25 +33,25 @@ describe('webhook route', () => {
     expect(((await shape.json()) as { code: string }).code).toBe('WEBHOOK_BAD_BODY');
   });
 
+  /** The webhook URL the worker would hand the provider for this task, valid for ten minutes. */
+  const signedUrl = (task: string) =>
+    webhookUrlFor(p.svc.url!, p.config.WEBHOOK_SECRET!, task, Math.floor(Date.now() / 1000) + 600);
+  const resultItem = (task: string) => ({
+    taskType: 'imageInference',
+    taskUUID: task,
+    imageUUID: randomUUID(),
+    imageURL: 'https://im.example/a.jpg',
+  });
+
   it('verifies the token once per request, through to the ingest (kr_webhook_token_checks_total)', async () => {
     const checks = async (result: string) =>
       (await p.svc.metrics.webhookTokenChecks.get()).values.find((v) => v.labels.result === result)?.value ??
       0;
     const [ok0, bad0] = [await checks('ok'), await checks('mismatch')];
     const task = randomUUID();
-    const url = webhookUrlFor(
-      p.svc.url!,
-      p.config.WEBHOOK_SECRET!,
-      task,
-      Math.floor(Date.now() / 1000) + 600,
-    );
+    const url = signedUrl(task);
     // A well-formed item for a task this relay never created: authenticated, parsed, then 404 from the store.
-    const item = {
-      taskType: 'imageInference',
-      taskUUID: task,
-      imageUUID: randomUUID(),
-      imageURL: 'https://im.example/a.jpg',
-    };
+    const item = resultItem(task);
     const res = await post(url, JSON.stringify({ data: [item] }));
     expect(res.status).toBe(404);
     expect(((await res.json()) as { code: string }).code).toBe('WEBHOOK_UNKNOWN_TASK');
@@ -73,18 +73,8 @@ describe('webhook route', () => {
       mode: 'webhook',
       expected: 1,
     });
-    const url = webhookUrlFor(
-      p.svc.url!,
-      p.config.WEBHOOK_SECRET!,
-      task,
-      Math.floor(Date.now() / 1000) + 600,
-    );
-    const item = {
-      taskType: 'imageInference',
-      taskUUID: task,
-      imageUUID: randomUUID(),
-      imageURL: 'https://im.example/a.jpg',
-    };
+    const url = signedUrl(task);
+    const item = resultItem(task);
     const first = await post(url, JSON.stringify({ data: [item] }));
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
