@@ -227,8 +227,13 @@ describe('operator pages in a browser', () => {
     await screenshot(page, 'deliveries');
 
     await receiver.up();
-    await section.getByRole('button', { name: 'Re-enable' }).click();
-    await page.waitForLoadState('load');
+    // Wait for the action's answer before leaving the page: closing it could cancel the request.
+    await Promise.all([
+      page.waitForResponse(
+        (r) => r.url().includes('/api/endpoints/enable') && r.request().method() === 'POST',
+      ),
+      section.getByRole('button', { name: 'Re-enable' }).click(),
+    ]);
     await page.close();
     page = await open('deliveries');
     const again = page.locator(`[data-endpoint="${receiver.url}"]`);
